@@ -1,0 +1,339 @@
+"""Logic shared by every detector: validation, training, scores and thresholds.
+
+A detector subclass only says which network family it trains
+(:meth:`BaseAdversarialDetector._network_specs`) and how a validated 2-D array
+maps onto the shape its networks take (:meth:`_to_model_shape`). Everything
+else — input checks, feature standardisation, seeding, thread settings, the
+skorch training loop, score components, their robust combination and the
+``contamination`` threshold — lives here once.
+"""
+
+import math
+from abc import abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._threads import choose_n_threads, torch_threads
+from .scoring import ScoreCombiner
+from .training import AdversarialNet
+
+# Under contamination="auto" a sample is an outlier when its combined score is
+# more than this many robust standard deviations above the training median.
+AUTO_THRESHOLD = 3.0
+
+# Standardised inputs are clipped before entering the networks so that an
+# extreme test value cannot overflow float32 activations; the reconstruction
+# error is still measured against the unclipped value, in float64.
+_INPUT_CLIP = 1e4
+
+# Elements (rows x features) scored per chunk: bounds scoring memory.
+_SCORING_CHUNK_ELEMENTS = 2**21
+
+# Target number of optimisation steps for epochs="auto".
+_AUTO_STEPS = 1500
+_AUTO_EPOCHS_RANGE = (20, 300)
+
+
+def _resolve_device(device):
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            "device='cuda' was requested but no CUDA GPU is available to torch; "
+            "use device='cpu' or device='auto'")
+    return device
+
+
+def _training_seed(random_state):
+    """Seed for torch drawn without touching numpy's global random state."""
+    if random_state is None:
+        return int(np.random.default_rng().integers(2**31 - 1))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**31 - 1))
+    return int(np.random.default_rng(random_state).integers(2**31 - 1))
+
+
+class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
+    """Base class of the GAN anomaly detectors; not meant to be used directly."""
+
+    _parameter_constraints: dict = {
+        "latent_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "critic_learning_rate": [Interval(Real, 0, None, closed="neither"), None],
+        "adversarial_loss": [StrOptions({"bce", "wasserstein"})],
+        "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
+        "n_critic": [Interval(Integral, 1, None, closed="left")],
+        "score": [StrOptions({"reconstruction", "discriminator", "combined"})],
+        "discriminator_weight": [Interval(Real, 0, None, closed="left")],
+        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "callbacks": [list, None],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    # -- hooks for the network families ------------------------------------------
+
+    @abstractmethod
+    def _network_specs(self, model_shape, latent_dim):
+        """``{"module"|"generator"|"critic_x"|"critic_z": (class, kwargs)}``."""
+
+    def _to_model_shape(self, X):
+        """Reshape a validated 2-D array to what the networks take (rows by default)."""
+        return X
+
+    def _work_per_step(self, model_shape, latent_dim):
+        """Rough multiply-adds of one training step, to choose the thread count."""
+        return self.batch_size * int(np.prod(model_shape)) * latent_dim * 16
+
+    def _validate_input(self, X, reset):
+        """Check X at the public boundary; returns a float 2-D array."""
+        return validate_data(
+            self, X, reset=reset, dtype=[np.float64, np.float32], ensure_min_samples=2 if reset else 1)
+
+    def _resolved_latent_dim(self, n_features):
+        if self.latent_dim == "auto":
+            return int(min(32, max(2, math.ceil(n_features / 4))))
+        return self.latent_dim
+
+    def _resolved_epochs(self, n_samples):
+        if self.epochs == "auto":
+            n_batches = math.ceil(n_samples / self.batch_size)
+            low, high = _AUTO_EPOCHS_RANGE
+            return int(np.clip(round(_AUTO_STEPS / n_batches), low, high))
+        return self.epochs
+
+    def _score_weights(self):
+        return {
+            "reconstruction": {"reconstruction": 1.0, "discriminator": 0.0},
+            "discriminator": {"reconstruction": 0.0, "discriminator": 1.0},
+            "combined": {"reconstruction": 1.0, "discriminator": self.discriminator_weight},
+        }[self.score]
+
+    # -- fitting ----------------------------------------------------------------------
+
+    def _standardise(self, X, mean, scale):
+        """Per-feature (per-channel for windows) standardisation, in model shape."""
+        return (self._to_model_shape(X) - mean) / scale
+
+    def _fit_input_scaling(self, X):
+        model_X = self._to_model_shape(X)
+        axes = tuple(range(model_X.ndim - 1))
+        mean = model_X.mean(axis=axes, dtype=np.float64)
+        scale = model_X.std(axis=axes, dtype=np.float64)
+        # constant columns would divide by zero; they carry no information anyway
+        scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0
+        return mean, scale
+
+    def _make_net(self, model_shape, latent_dim, n_samples, device):
+        specs = self._network_specs(model_shape, latent_dim)
+        kwargs = {}
+        for name, (cls, module_kwargs) in specs.items():
+            kwargs[name] = cls
+            kwargs.update({f"{name}__{key}": value for key, value in module_kwargs.items()})
+        critic_lr = self.critic_learning_rate or self.learning_rate
+        module_cls = kwargs.pop("module")
+        return AdversarialNet(
+            module_cls,
+            latent_dim=latent_dim,
+            adversarial_loss=self.adversarial_loss,
+            reconstruction_weight=self.reconstruction_weight,
+            n_critic=self.n_critic,
+            lr=self.learning_rate,
+            optimizer_critic__lr=critic_lr,
+            max_epochs=self._resolved_epochs(n_samples),
+            batch_size=min(self.batch_size, n_samples),
+            callbacks=list(self.callbacks or []),
+            device=device,
+            verbose=self.verbose,
+            **kwargs,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the encoder, generator and critics on X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; may contain a few anomalies (unsupervised setting).
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted detector.
+        """
+        X = self._validate_input(X, reset=True)
+        device = _resolve_device(self.device)
+        mean, scale = self._fit_input_scaling(X)
+        model_X = self._standardise(X, mean, scale)
+        model_shape = model_X.shape[1:]
+        latent_dim = self._resolved_latent_dim(int(np.prod(model_shape)))
+        n_threads = choose_n_threads(self.n_threads, self._work_per_step(model_shape, latent_dim))
+        with torch_threads(n_threads), torch.random.fork_rng(
+            devices=[torch.device(device)] if device.startswith("cuda") else []
+        ):
+            torch.manual_seed(_training_seed(self.random_state))
+            net = self._make_net(model_shape, latent_dim, len(X), device)
+            tensor = torch.as_tensor(
+                np.clip(model_X, -_INPUT_CLIP, _INPUT_CLIP), dtype=torch.float32
+            ).to(device)
+            net.fit(tensor)
+            components = self._score_components(net, model_X, n_threads)
+        combiner = ScoreCombiner(self._score_weights()).fit(components)
+        train_scores = -combiner.transform(components)
+        if self.contamination == "auto":
+            offset = -AUTO_THRESHOLD
+        else:
+            offset = float(np.percentile(train_scores, 100.0 * self.contamination))
+        # fitted attributes are set together, only once training succeeded: an
+        # interrupted or failed fit leaves the previous fitted state (or none)
+        fitted = dict(
+            input_mean_=mean, input_scale_=scale, net_=net, latent_dim_=latent_dim,
+            n_threads_=n_threads, score_combiner_=combiner, offset_=offset,
+        )
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        return self
+
+    # -- scoring --------------------------------------------------------------------
+
+    def _chunks(self, model_X):
+        per_row = max(1, int(np.prod(model_X.shape[1:])))
+        rows = max(64, _SCORING_CHUNK_ELEMENTS // per_row)
+        for start in range(0, len(model_X), rows):
+            yield model_X[start:start + rows]
+
+    def _score_components(self, net, model_X, n_threads):
+        """Per-element squared errors and per-sample critic feature residuals."""
+        element_errors, feature_residuals = [], []
+        with torch_threads(n_threads):
+            for chunk in self._chunks(model_X):
+                chunk = np.asarray(chunk, dtype=np.float64)
+                x = torch.as_tensor(np.clip(chunk, -_INPUT_CLIP, _INPUT_CLIP)).to(net.device)
+                reconstruction, residual = net.reconstruct_and_residual(x)
+                element_errors.append((chunk - reconstruction.cpu().numpy()) ** 2)
+                feature_residuals.append(residual.cpu().numpy())
+        errors = np.concatenate(element_errors)
+        return {
+            "element_errors": errors,
+            "reconstruction": errors.reshape(len(errors), -1).mean(axis=1),
+            "discriminator": np.concatenate(feature_residuals),
+        }
+
+    def _components_for(self, X):
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        model_X = self._standardise(X, self.input_mean_, self.input_scale_)
+        return self._score_components(self.net_, model_X, self.n_threads_)
+
+    def score_samples(self, X):
+        """Normality score of each sample: higher means more normal.
+
+        The reconstruction error ``||x - G(E(x))||^2`` and/or the critic's feature
+        residual, each standardised on the training data, combined per ``score``
+        and negated (scikit-learn's convention, as in ``IsolationForest``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Float64 normality scores; training samples have median 0.
+        """
+        components = self._components_for(X)
+        return -self.score_combiner_.transform(components)
+
+    def decision_function(self, X):
+        """``score_samples(X) - offset_``: negative for outliers, positive for inliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Label each sample: +1 for an inlier, -1 for an outlier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples to label.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,) of int
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+    def reconstruction_error(self, X):
+        """Mean squared error between each standardised sample and ``G(E(x))``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        errors : ndarray of shape (n_samples,)
+            Higher means more anomalous.
+        """
+        return self._components_for(X)["reconstruction"]
+
+    def discriminator_score(self, X):
+        """Feature residual of the sample critic between ``x`` and ``G(E(x))``.
+
+        f-AnoGAN's discriminator score: the mean squared difference of the
+        critic's last hidden layer on the sample and on its reconstruction.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        residuals : ndarray of shape (n_samples,)
+            Higher means more anomalous.
+        """
+        return self._components_for(X)["discriminator"]
+
+    def feature_scores(self, X):
+        """Each feature's share of the reconstruction error of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        contributions : ndarray of shape (n_samples, n_features)
+            Squared standardised reconstruction error per feature (per time step
+            and channel for windows, in the input's row-major layout); a row's
+            mean is its :meth:`reconstruction_error`.
+        """
+        errors = self._components_for(X)["element_errors"]
+        return errors.reshape(len(errors), -1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags

@@ -1,0 +1,164 @@
+"""Callbacks that act on every module and optimizer of an adversarial net.
+
+skorch's stock ``EarlyStopping(load_best=True)``, ``Checkpoint`` and
+``LRScheduler`` restore, save or schedule only ``module_`` and ``optimizer_``;
+in an adversarial net that would leave the generator and the critics behind.
+The callbacks here snapshot and schedule all of them.
+"""
+
+import copy
+import math
+
+import torch
+from skorch.callbacks import Callback
+
+
+class TrainingDivergedError(RuntimeError):
+    """Raised when training keeps producing non-finite losses."""
+
+
+class StopTraining(Exception):
+    """Raised by a callback to end training early; the net keeps its state."""
+
+
+def _components(net):
+    return [name + "_" for name in (*net._modules, *net._optimizers)]
+
+
+def snapshot_state(net):
+    """Deep copies of the state of every module and optimizer of ``net``."""
+    return {name: copy.deepcopy(getattr(net, name).state_dict()) for name in _components(net)}
+
+
+def restore_state(net, state):
+    """Load a :func:`snapshot_state` back into ``net``."""
+    for name, value in state.items():
+        getattr(net, name).load_state_dict(value)
+
+
+class DivergenceGuard(Callback):
+    """Recover from a diverging fit, or stop with advice.
+
+    After every epoch the recorded losses are checked. While they are finite the
+    state of all modules and optimizers is kept; when one is NaN or infinite the
+    last good state is restored and every learning rate multiplied by
+    ``lr_factor``. After ``max_retries`` recoveries a
+    :class:`TrainingDivergedError` says what to change.
+    """
+
+    def __init__(self, lr_factor=0.5, max_retries=3,
+                 monitor=("train_loss", "critic_loss", "generator_loss")):
+        self.lr_factor = lr_factor
+        self.max_retries = max_retries
+        self.monitor = monitor
+
+    def on_train_begin(self, net, **kwargs):
+        self.retries_ = 0
+        self.good_state_ = snapshot_state(net)
+
+    def _losses_finite(self, net):
+        row = net.history[-1]
+        return all(math.isfinite(row[key]) for key in self.monitor if key in row)
+
+    def on_epoch_end(self, net, **kwargs):
+        if self._losses_finite(net):
+            self.good_state_ = snapshot_state(net)
+            return
+        self.retries_ += 1
+        net.history.record("diverged", True)
+        if self.retries_ > self.max_retries:
+            raise TrainingDivergedError(
+                f"training diverged (non-finite loss) {self.retries_} times even after "
+                f"lowering the learning rate by {self.lr_factor} each time; lower "
+                "learning_rate, use adversarial_loss='wasserstein', or check the input "
+                "for extreme values")
+        restore_state(net, self.good_state_)
+        for name in net._optimizers:
+            for group in getattr(net, name + "_").param_groups:
+                group["lr"] *= self.lr_factor
+
+
+class EarlyStopping(Callback):
+    """Stop when a training loss stops improving; optionally restore the best epoch.
+
+    Unlike ``skorch.callbacks.EarlyStopping`` the restored state covers the
+    generator and the critics, not only ``module_``.
+
+    Parameters
+    ----------
+    monitor : str, default="train_loss"
+        History key to watch; lower is better. ``train_loss`` is the
+        reconstruction error.
+    patience : int, default=10
+        Epochs without improvement before stopping.
+    threshold : float, default=1e-4
+        Relative improvement that counts.
+    load_best : bool, default=True
+        Restore the modules of the best epoch when training ends.
+    """
+
+    def __init__(self, monitor="train_loss", patience=10, threshold=1e-4, load_best=True):
+        self.monitor = monitor
+        self.patience = patience
+        self.threshold = threshold
+        self.load_best = load_best
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_score_ = math.inf
+        self.best_epoch_ = 0
+        self.misses_ = 0
+        self.best_state_ = None
+
+    def on_epoch_end(self, net, **kwargs):
+        score = net.history[-1, self.monitor]
+        if score < self.best_score_ * (1 - self.threshold):
+            self.best_score_ = score
+            self.best_epoch_ = net.history[-1, "epoch"]
+            self.misses_ = 0
+            if self.load_best:
+                self.best_state_ = snapshot_state(net)
+            return
+        self.misses_ += 1
+        if self.misses_ >= self.patience:
+            raise StopTraining
+
+    def on_train_end(self, net, **kwargs):
+        if self.load_best and self.best_state_ is not None:
+            restore_state(net, self.best_state_)
+
+
+class LRScheduler(Callback):
+    """Apply a ``torch.optim.lr_scheduler`` policy to every optimizer of the net.
+
+    Parameters
+    ----------
+    policy : type
+        A scheduler class, e.g. ``torch.optim.lr_scheduler.StepLR``.
+    monitor : str, default="train_loss"
+        History key passed to ``ReduceLROnPlateau``.
+    **kwargs
+        Passed to ``policy``.
+    """
+
+    def __init__(self, policy, monitor="train_loss", **kwargs):
+        self.policy = policy
+        self.monitor = monitor
+        vars(self).update(kwargs)
+
+    @property
+    def _policy_kwargs(self):
+        return {k: v for k, v in vars(self).items()
+                if k not in ("policy", "monitor") and not k.endswith("_")}
+
+    def on_train_begin(self, net, **kwargs):
+        self.schedulers_ = [
+            self.policy(getattr(net, name + "_"), **self._policy_kwargs)
+            for name in net._optimizers
+        ]
+
+    def on_epoch_end(self, net, **kwargs):
+        for scheduler in self.schedulers_:
+            if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                scheduler.step(net.history[-1, self.monitor])
+            else:
+                scheduler.step()

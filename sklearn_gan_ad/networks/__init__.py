@@ -1,0 +1,23 @@
+"""Network families: the encoder, generator and critics of each detector.
+
+Every family provides the same four modules so that the adversarial training loop
+(:mod:`sklearn_gan_ad.training`) never needs to know which family it trains:
+
+- an encoder ``E`` mapping a sample to a latent code,
+- a generator ``G`` mapping a latent code back to a sample,
+- a critic on samples whose :meth:`features` give the feature-matching score,
+- a critic on latent codes.
+"""
+
+from .mlp import MLPCritic, MLPDecoder, MLPEncoder, LatentCritic
+from .recurrent import LSTMCritic, LSTMDecoder, LSTMEncoder
+
+__all__ = [
+    "LatentCritic",
+    "LSTMCritic",
+    "LSTMDecoder",
+    "LSTMEncoder",
+    "MLPCritic",
+    "MLPDecoder",
+    "MLPEncoder",
+]

@@ -1,0 +1,63 @@
+"""Recurrent networks for windows ``(batch, window_length, n_channels)``."""
+
+import torch
+from torch import nn
+
+
+class LSTMEncoder(nn.Module):
+    """Bidirectional LSTM over a window, its final states projected to a latent code."""
+
+    def __init__(self, n_channels, latent_dim, hidden_size=32, num_layers=1):
+        super().__init__()
+        self.lstm = nn.LSTM(
+            n_channels, hidden_size, num_layers=num_layers, batch_first=True,
+            bidirectional=True,
+        )
+        self.head = nn.Linear(2 * hidden_size, latent_dim)
+
+    def forward(self, x):
+        _, (h, _) = self.lstm(x)
+        # the last layer's forward and backward final states summarise the window
+        last = torch.cat([h[-2], h[-1]], dim=-1)
+        return self.head(last)
+
+
+class LSTMDecoder(nn.Module):
+    """The generator: a latent code unrolled into a window by an LSTM.
+
+    The code is fed at every step, so the LSTM only has to learn the temporal
+    shape, not to remember the code across the whole window.
+    """
+
+    def __init__(self, n_channels, latent_dim, window_length, hidden_size=32, num_layers=1):
+        super().__init__()
+        self.window_length = window_length
+        self.lstm = nn.LSTM(
+            latent_dim, hidden_size, num_layers=num_layers, batch_first=True,
+            bidirectional=True,
+        )
+        self.head = nn.Linear(2 * hidden_size, n_channels)
+
+    def forward(self, z):
+        steps = z.unsqueeze(1).expand(-1, self.window_length, -1)
+        out, _ = self.lstm(steps)
+        return self.head(out)
+
+
+class LSTMCritic(nn.Module):
+    """Critic on windows; :meth:`features` is the pooled LSTM output."""
+
+    def __init__(self, n_channels, hidden_size=32, num_layers=1):
+        super().__init__()
+        self.lstm = nn.LSTM(
+            n_channels, hidden_size, num_layers=num_layers, batch_first=True,
+            bidirectional=True,
+        )
+        self.head = nn.Linear(2 * hidden_size, 1)
+
+    def features(self, x):
+        out, _ = self.lstm(x)
+        return out.mean(dim=1)
+
+    def forward(self, x):
+        return self.head(self.features(x)).squeeze(-1)

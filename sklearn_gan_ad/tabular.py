@@ -1,0 +1,160 @@
+"""GANAnomalyDetector: the adversarial detector for tabular rows."""
+
+from .base import BaseAdversarialDetector
+from .networks import LatentCritic, MLPCritic, MLPDecoder, MLPEncoder
+
+
+class GANAnomalyDetector(BaseAdversarialDetector):
+    """Anomaly detector that learns normal rows with a GAN and an encoder.
+
+    An encoder ``E`` maps a row to a latent code and a generator ``G`` maps
+    codes back to rows; a critic on rows tells real rows from generated ones and
+    a critic on codes tells encoded rows from the standard normal prior. The
+    encoder and generator are trained to fool both critics while reconstructing
+    their input (cycle consistency, as in TadGAN). A row is anomalous when
+    ``G(E(x))`` is far from ``x`` (``score="reconstruction"``), when the row
+    critic's features of ``x`` and ``G(E(x))`` differ (``score="discriminator"``,
+    f-AnoGAN's feature residual), or both (``score="combined"``).
+
+    Parameters
+    ----------
+    latent_dim : int or "auto", default="auto"
+        Size of the latent code; ``"auto"`` uses ``ceil(n_features / 4)`` clipped
+        to [2, 32].
+    hidden_layer_sizes : tuple of int, default=(64, 64)
+        Hidden layers of the encoder and the row critic (the generator mirrors them).
+    epochs : int or "auto", default="auto"
+        Passes over the training data; ``"auto"`` aims at about 1,500
+        optimisation steps, clipped to 20-300 epochs.
+    batch_size : int, default=128
+        Rows per optimisation step (capped at the number of training rows).
+    learning_rate : float, default=1e-3
+        Adam learning rate of the encoder and generator.
+    critic_learning_rate : float or None, default=None
+        Adam learning rate of the critics; ``None`` uses ``learning_rate``.
+    adversarial_loss : {"bce", "wasserstein"}, default="bce"
+        Non-saturating GAN loss, or Wasserstein loss with gradient penalty.
+    reconstruction_weight : float, default=10.0
+        Weight of the reconstruction term against the adversarial terms.
+    n_critic : int, default=1
+        Critic updates per encoder/generator update.
+    score : {"reconstruction", "discriminator", "combined"}, default="combined"
+        Which anomaly evidence :meth:`score_samples` uses.
+    discriminator_weight : float, default=0.5
+        Weight of the standardised discriminator score in ``score="combined"``.
+    contamination : "auto" or float, default="auto"
+        Expected share of outliers. ``"auto"`` flags samples whose score is more
+        than 3 robust standard deviations beyond the training median; a float in
+        (0, 0.5] puts ``offset_`` at that percentile of the training scores.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra callbacks, e.g. :class:`sklearn_gan_ad.callbacks.EarlyStopping`.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where to train and score; ``"auto"`` picks a GPU when torch sees one.
+    n_threads : int or "auto", default="auto"
+        Torch intra-op threads during fit and scoring (the caller's setting is
+        restored afterwards); ``"auto"`` uses one thread for small networks,
+        where more threads only add synchronisation cost.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, prior samples and shuffling. An int gives
+        bit-identical scores on CPU. The caller's global random state is never
+        touched.
+    verbose : int, default=0
+        ``1`` prints an epoch table with the losses.
+
+    Attributes
+    ----------
+    net_ : sklearn_gan_ad.training.AdversarialNet
+        The fitted skorch net; ``net_.history`` holds the losses per epoch.
+    offset_ : float
+        ``decision_function = score_samples - offset_``.
+    latent_dim_ : int
+        The latent size used.
+    input_mean_, input_scale_ : ndarray of shape (n_features,)
+        Standardisation learnt on the training data.
+    score_combiner_ : sklearn_gan_ad.scoring.ScoreCombiner
+        Robust centre and scale of each score component.
+    n_threads_ : int
+        Torch threads used.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when X was a DataFrame with string column names.
+
+    See Also
+    --------
+    LSTMGANAnomalyDetector : The same detector for time-series windows.
+    sklearn.ensemble.IsolationForest : The tree-based baseline.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_gan_ad import GANAnomalyDetector
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> detector = GANAnomalyDetector(epochs=5, random_state=0).fit(X)
+    >>> detector.predict([[0.0, 0.0], [8.0, 8.0]])
+    array([ 1, -1])
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAdversarialDetector._parameter_constraints,
+        "hidden_layer_sizes": [tuple, list],
+    }
+
+    def __init__(
+        self,
+        *,
+        latent_dim="auto",
+        hidden_layer_sizes=(64, 64),
+        epochs="auto",
+        batch_size=128,
+        learning_rate=1e-3,
+        critic_learning_rate=None,
+        adversarial_loss="bce",
+        reconstruction_weight=10.0,
+        n_critic=1,
+        score="combined",
+        discriminator_weight=0.5,
+        contamination="auto",
+        callbacks=None,
+        device="cpu",
+        n_threads="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.latent_dim = latent_dim
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.critic_learning_rate = critic_learning_rate
+        self.adversarial_loss = adversarial_loss
+        self.reconstruction_weight = reconstruction_weight
+        self.n_critic = n_critic
+        self.score = score
+        self.discriminator_weight = discriminator_weight
+        self.contamination = contamination
+        self.callbacks = callbacks
+        self.device = device
+        self.n_threads = n_threads
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _network_specs(self, model_shape, latent_dim):
+        (n_features,) = model_shape
+        hidden = tuple(self.hidden_layer_sizes)
+        return {
+            "module": (MLPEncoder, dict(n_features=n_features, latent_dim=latent_dim,
+                                        hidden_layer_sizes=hidden)),
+            "generator": (MLPDecoder, dict(n_features=n_features, latent_dim=latent_dim,
+                                           hidden_layer_sizes=hidden)),
+            "critic_x": (MLPCritic, dict(n_features=n_features, hidden_layer_sizes=hidden)),
+            "critic_z": (LatentCritic, dict(latent_dim=latent_dim,
+                                            hidden_layer_sizes=hidden[-1:])),
+        }
+
+    def _work_per_step(self, model_shape, latent_dim):
+        widths = [model_shape[0], *self.hidden_layer_sizes, latent_dim]
+        per_row = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+        # encoder, generator and critic, forward and backward, about 4 times each
+        return self.batch_size * per_row * 12
