@@ -34,8 +34,7 @@ _INPUT_CLIP = 1e4
 # Elements (rows x features) scored per chunk: bounds scoring memory.
 _SCORING_CHUNK_ELEMENTS = 2**21
 
-# Target number of optimisation steps for epochs="auto".
-_AUTO_STEPS = 1500
+# Range of epochs="auto"; the target number of steps is a class attribute.
 _AUTO_EPOCHS_RANGE = (20, 300)
 
 
@@ -60,6 +59,9 @@ def _training_seed(random_state):
 
 class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
     """Base class of the GAN anomaly detectors; not meant to be used directly."""
+
+    # optimisation steps that epochs="auto" aims at
+    _auto_steps = 1500
 
     _parameter_constraints: dict = {
         "latent_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
@@ -108,7 +110,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         if self.epochs == "auto":
             n_batches = math.ceil(n_samples / self.batch_size)
             low, high = _AUTO_EPOCHS_RANGE
-            return int(np.clip(round(_AUTO_STEPS / n_batches), low, high))
+            return int(np.clip(round(self._auto_steps / n_batches), low, high))
         return self.epochs
 
     def _score_weights(self):

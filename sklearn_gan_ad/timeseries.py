@@ -177,7 +177,8 @@ def make_windows(series, window, step=1):
     window : int
         Number of timestamps per window, ``1 <= window <= n_timestamps``.
     step : int, default=1
-        Distance between the starts of consecutive windows.
+        Distance between the starts of consecutive windows,
+        ``1 <= step <= window`` so that no timestamp falls between windows.
 
     Returns
     -------
@@ -195,7 +196,7 @@ def make_windows(series, window, step=1):
     ValueError
         If ``series`` is empty, has more than two dimensions, contains NaN or
         infinite values, is shorter than ``window``, or if ``window`` or
-        ``step`` is not a positive integer.
+        ``step`` is not a positive integer or ``step > window``.
 
     Notes
     -----
@@ -237,6 +238,12 @@ def make_windows(series, window, step=1):
         raise ValueError(
             f"series has {n_timestamps} timestamps, shorter than "
             f"window={window}."
+        )
+
+    if step > window:
+        raise ValueError(
+            f"step={step} is larger than window={window}; timestamps between "
+            "windows would be covered by none of them."
         )
 
     starts = _grid_starts(n_timestamps, window, step)

@@ -2,10 +2,14 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_gan_ad import GANAnomalyDetector
+from sklearn_gan_ad import GANAnomalyDetector, LSTMGANAnomalyDetector
 
 # Small networks and few epochs: the checks fit the detectors dozens of times.
-FAST = dict(hidden_layer_sizes=(16,), epochs=3, batch_size=32, random_state=0)
+FAST = dict(epochs=3, batch_size=32, random_state=0)
+DETECTORS = [
+    GANAnomalyDetector(hidden_layer_sizes=(16,), **FAST),
+    LSTMGANAnomalyDetector(hidden_size=8, **FAST),
+]
 
 # The package API names the score-mode parameter ``score`` (as the literature
 # does); these checks look up an optional ``score(X, y)`` *method* by that name,
@@ -25,7 +29,7 @@ def expected_failed_checks(estimator):
 
 
 @parametrize_with_checks(
-    [GANAnomalyDetector(**FAST)], expected_failed_checks=expected_failed_checks
+    DETECTORS, expected_failed_checks=expected_failed_checks
 )
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)

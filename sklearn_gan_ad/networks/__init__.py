@@ -10,14 +10,14 @@ Every family provides the same four modules so that the adversarial training loo
 """
 
 from .mlp import MLPCritic, MLPDecoder, MLPEncoder, LatentCritic
-from .recurrent import LSTMCritic, LSTMDecoder, LSTMEncoder
+from .recurrent import LSTMDecoder, LSTMEncoder, WindowCritic
 
 __all__ = [
     "LatentCritic",
-    "LSTMCritic",
     "LSTMDecoder",
     "LSTMEncoder",
     "MLPCritic",
     "MLPDecoder",
     "MLPEncoder",
+    "WindowCritic",
 ]

@@ -1,0 +1,222 @@
+"""GANAnomalyDetector: the outlier-detector contract, detection, and sklearn tools."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_gan_ad import GANAnomalyDetector
+
+FAST = dict(hidden_layer_sizes=(32, 32), epochs=100, random_state=0)
+
+
+def auc_scorer(estimator, X, y):
+    """ROC-AUC with labels +1 inlier / -1 outlier, as GridSearchCV needs."""
+    return roc_auc_score(y == -1, -estimator.score_samples(X))
+
+
+@pytest.fixture(scope="module")
+def correlated_gaussian():
+    rng = np.random.RandomState(0)
+    X_train = rng.multivariate_normal([0, 0], [[1, 0.5], [0.5, 1]], size=400)
+    X_test = np.vstack([rng.multivariate_normal([0, 0], [[1, 0.5], [0.5, 1]], size=100),
+                        [[5.0, 5.0]]])
+    y_test = np.r_[np.zeros(100), 1]
+    return X_train, X_test, y_test
+
+
+@pytest.fixture(scope="module")
+def planted_20d():
+    rng = np.random.RandomState(1)
+    latent = rng.normal(size=(600, 4))
+    mixing = rng.normal(size=(4, 20))
+    X = latent @ mixing + 0.1 * rng.normal(size=(600, 20))
+    X_train, X_normal_test = X[:500], X[500:]
+    # anomalies break the low-rank structure without being extreme per feature
+    anomalies = rng.normal(size=(10, 20)) * X.std(axis=0)
+    X_test = np.vstack([X_normal_test, anomalies])
+    y_test = np.r_[np.zeros(100), np.ones(10)]
+    return X_train, X_test, y_test
+
+
+@pytest.fixture(scope="module")
+def fitted(correlated_gaussian):
+    return GANAnomalyDetector(**FAST).fit(correlated_gaussian[0])
+
+
+@pytest.mark.parametrize("score", ["reconstruction", "discriminator", "combined"])
+def test_every_score_mode_ranks_planted_2d_outlier_first(correlated_gaussian, score):
+    X_train, X_test, y_test = correlated_gaussian
+    detector = GANAnomalyDetector(score=score, **FAST).fit(X_train)
+    assert roc_auc_score(y_test, -detector.score_samples(X_test)) >= 0.95
+
+
+@pytest.mark.parametrize("score", ["reconstruction", "discriminator", "combined"])
+def test_every_score_mode_detects_planted_20d_anomalies(planted_20d, score):
+    X_train, X_test, y_test = planted_20d
+    detector = GANAnomalyDetector(score=score, **FAST).fit(X_train)
+    assert roc_auc_score(y_test, -detector.score_samples(X_test)) >= 0.95
+
+
+def test_wasserstein_loss_also_detects_planted_outlier(correlated_gaussian):
+    X_train, X_test, y_test = correlated_gaussian
+    detector = GANAnomalyDetector(adversarial_loss="wasserstein", **FAST).fit(X_train)
+    assert roc_auc_score(y_test, -detector.score_samples(X_test)) >= 0.95
+
+
+def test_decision_function_is_score_samples_minus_offset(fitted, correlated_gaussian):
+    X_test = correlated_gaussian[1]
+    np.testing.assert_array_equal(
+        fitted.decision_function(X_test), fitted.score_samples(X_test) - fitted.offset_)
+
+
+def test_predict_is_int_plus_minus_one_matching_decision_sign(fitted, correlated_gaussian):
+    X_test = correlated_gaussian[1]
+    labels = fitted.predict(X_test)
+    assert labels.dtype.kind == "i"
+    np.testing.assert_array_equal(labels, np.where(fitted.decision_function(X_test) < 0, -1, 1))
+    assert labels[-1] == -1
+
+
+def test_scores_are_float64(fitted, correlated_gaussian):
+    assert fitted.score_samples(correlated_gaussian[1]).dtype == np.float64
+
+
+def test_float_contamination_flags_that_share_of_training_rows(correlated_gaussian):
+    X_train = correlated_gaussian[0]
+    detector = GANAnomalyDetector(contamination=0.1, **FAST).fit(X_train)
+    assert np.mean(detector.predict(X_train) == -1) == pytest.approx(0.1, abs=0.01)
+
+
+def test_auto_contamination_flags_few_training_rows(fitted, correlated_gaussian):
+    share = np.mean(fitted.predict(correlated_gaussian[0]) == -1)
+    assert 0 < share < 0.1
+
+
+def test_fit_predict_equals_fit_then_predict(correlated_gaussian):
+    X_train = correlated_gaussian[0]
+    np.testing.assert_array_equal(
+        GANAnomalyDetector(**FAST).fit_predict(X_train),
+        GANAnomalyDetector(**FAST).fit(X_train).predict(X_train))
+
+
+def test_same_random_state_gives_identical_scores(fitted, correlated_gaussian):
+    X_train, X_test, _ = correlated_gaussian
+    again = GANAnomalyDetector(**FAST).fit(X_train)
+    np.testing.assert_array_equal(again.score_samples(X_test), fitted.score_samples(X_test))
+
+
+def test_different_random_state_gives_different_scores(fitted, correlated_gaussian):
+    X_train, X_test, _ = correlated_gaussian
+    other = GANAnomalyDetector(**{**FAST, "random_state": 1}).fit(X_train)
+    assert not np.array_equal(other.score_samples(X_test), fitted.score_samples(X_test))
+
+
+def test_clone_refits_to_identical_scores(fitted, correlated_gaussian):
+    X_train, X_test, _ = correlated_gaussian
+    cloned = clone(fitted).fit(X_train)
+    np.testing.assert_array_equal(cloned.score_samples(X_test), fitted.score_samples(X_test))
+
+
+def test_pickle_round_trip_gives_identical_scores(fitted, correlated_gaussian):
+    restored = pickle.loads(pickle.dumps(fitted))
+    X_test = correlated_gaussian[1]
+    np.testing.assert_array_equal(restored.score_samples(X_test), fitted.score_samples(X_test))
+
+
+def test_joblib_round_trip_gives_identical_scores(fitted, correlated_gaussian, tmp_path):
+    joblib.dump(fitted, tmp_path / "detector.joblib")
+    restored = joblib.load(tmp_path / "detector.joblib")
+    X_test = correlated_gaussian[1]
+    np.testing.assert_array_equal(restored.score_samples(X_test), fitted.score_samples(X_test))
+
+
+def test_fit_leaves_global_torch_and_numpy_random_state_untouched(correlated_gaussian):
+    torch.manual_seed(123)
+    np.random.seed(123)
+    torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()
+    GANAnomalyDetector(**{**FAST, "epochs": 2}).fit(correlated_gaussian[0])
+    GANAnomalyDetector(**{**FAST, "epochs": 2, "random_state": None}).fit(correlated_gaussian[0])
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert np.array_equal(np.random.get_state()[1], numpy_state[1])
+
+
+def test_fit_restores_the_callers_torch_thread_count(correlated_gaussian):
+    before = torch.get_num_threads()
+    GANAnomalyDetector(**{**FAST, "epochs": 2, "n_threads": 2}).fit(correlated_gaussian[0])
+    assert torch.get_num_threads() == before
+
+
+def test_works_inside_a_pipeline(correlated_gaussian):
+    X_train, X_test, y_test = correlated_gaussian
+    pipeline = make_pipeline(StandardScaler(), GANAnomalyDetector(**FAST)).fit(X_train)
+    assert roc_auc_score(y_test, -pipeline.score_samples(X_test)) >= 0.95
+    assert set(pipeline.predict(X_test)) <= {-1, 1}
+
+
+def test_grid_search_over_two_hyperparameters_with_auc_scorer(planted_20d):
+    X_train, X_test, y_test = planted_20d
+    X = np.vstack([X_train[:200], X_test])
+    y = np.r_[np.ones(200), np.where(y_test == 1, -1, 1)]
+    search = GridSearchCV(
+        GANAnomalyDetector(hidden_layer_sizes=(32,), epochs=60, random_state=0),
+        {"latent_dim": [2, 4], "learning_rate": [1e-3, 3e-3]},
+        scoring=auc_scorer, cv=StratifiedKFold(2, shuffle=True, random_state=0),
+    ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert search.best_score_ > 0.8
+
+
+def test_cross_val_score_returns_one_auc_per_fold(planted_20d):
+    X_train, X_test, y_test = planted_20d
+    X = np.vstack([X_train[:200], X_test])
+    y = np.r_[np.ones(200), np.where(y_test == 1, -1, 1)]
+    scores = cross_val_score(
+        GANAnomalyDetector(hidden_layer_sizes=(16,), epochs=10, random_state=0),
+        X, y, scoring=auc_scorer, cv=StratifiedKFold(3, shuffle=True, random_state=0))
+    assert scores.shape == (3,) and np.all(np.isfinite(scores))
+
+
+def test_dataframe_input_keeps_feature_names(correlated_gaussian):
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame(correlated_gaussian[0], columns=["a", "b"])
+    detector = GANAnomalyDetector(**{**FAST, "epochs": 2}).fit(frame)
+    np.testing.assert_array_equal(detector.feature_names_in_, ["a", "b"])
+
+
+def test_feature_scores_point_at_the_planted_feature(planted_20d):
+    X_train = planted_20d[0]
+    detector = GANAnomalyDetector(**FAST).fit(X_train)
+    rows = X_train[:5].copy()
+    rows[:, 7] += 6 * X_train[:, 7].std()
+    contributions = detector.feature_scores(rows)
+    assert contributions.shape == (5, 20)
+    np.testing.assert_array_equal(np.argmax(contributions, axis=1), 7)
+
+
+def test_feature_scores_average_to_the_reconstruction_error(fitted, correlated_gaussian):
+    X_test = correlated_gaussian[1]
+    np.testing.assert_allclose(
+        fitted.feature_scores(X_test).mean(axis=1), fitted.reconstruction_error(X_test))
+
+
+def test_history_records_all_losses_per_epoch(fitted):
+    row = fitted.net_.history[-1]
+    assert {"train_loss", "critic_loss", "generator_loss"} <= set(row)
+    assert len(fitted.net_.history) == FAST["epochs"]
+
+
+def test_default_fit_on_5000_by_20_takes_under_10_seconds():
+    import time
+
+    X = np.random.RandomState(0).normal(size=(5000, 20))
+    start = time.perf_counter()
+    GANAnomalyDetector(random_state=0).fit(X)
+    assert time.perf_counter() - start < 10
