@@ -2,6 +2,7 @@
 
 from ._version import __version__
 from .lstm import LSTMGANAnomalyDetector
+from .persistence import load
 from .tabular import GANAnomalyDetector
 
-__all__ = ["GANAnomalyDetector", "LSTMGANAnomalyDetector", "__version__"]
+__all__ = ["GANAnomalyDetector", "LSTMGANAnomalyDetector", "load", "__version__"]

@@ -191,7 +191,8 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
                 np.clip(model_X, -_INPUT_CLIP, _INPUT_CLIP), dtype=torch.float32
             ).to(device)
             net.fit(tensor)
-            components = self._score_components(net, model_X, n_threads)
+            del tensor
+            components = self._score_components(net, X, mean, scale, n_threads)
         combiner = ScoreCombiner(self._score_weights()).fit(components)
         train_scores = -combiner.transform(components)
         if self.contamination == "auto":
@@ -210,34 +211,43 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
 
     # -- scoring --------------------------------------------------------------------
 
-    def _chunks(self, model_X):
-        per_row = max(1, int(np.prod(model_X.shape[1:])))
-        rows = max(64, _SCORING_CHUNK_ELEMENTS // per_row)
-        for start in range(0, len(model_X), rows):
-            yield model_X[start:start + rows]
+    def _chunks(self, X):
+        """Row blocks of X of bounded size, so scoring memory does not grow with X."""
+        rows = max(64, _SCORING_CHUNK_ELEMENTS // max(1, X.shape[1]))
+        for start in range(0, len(X), rows):
+            yield X[start:start + rows]
 
-    def _score_components(self, net, model_X, n_threads):
-        """Per-element squared errors and per-sample critic feature residuals."""
-        element_errors, feature_residuals = [], []
+    def _score_components(self, net, X, mean, scale, n_threads, keep_elements=False):
+        """Reconstruction errors and critic feature residuals, chunk by chunk.
+
+        Per-element errors (``keep_elements``) are only kept when asked for:
+        they are as large as X itself.
+        """
+        element_errors, reconstruction, discriminator = [], [], []
         with torch_threads(n_threads):
-            for chunk in self._chunks(model_X):
-                chunk = np.asarray(chunk, dtype=np.float64)
-                x = torch.as_tensor(np.clip(chunk, -_INPUT_CLIP, _INPUT_CLIP)).to(net.device)
-                reconstruction, residual = net.reconstruct_and_residual(x)
-                element_errors.append((chunk - reconstruction.cpu().numpy()) ** 2)
-                feature_residuals.append(residual.cpu().numpy())
-        errors = np.concatenate(element_errors)
-        return {
-            "element_errors": errors,
-            "reconstruction": errors.reshape(len(errors), -1).mean(axis=1),
-            "discriminator": np.concatenate(feature_residuals),
+            for chunk in self._chunks(X):
+                model_chunk = self._standardise(chunk, mean, scale)
+                x = torch.as_tensor(np.clip(model_chunk, -_INPUT_CLIP, _INPUT_CLIP))
+                rebuilt, residual = net.reconstruct_and_residual(x.to(net.device))
+                errors = (model_chunk - rebuilt.cpu().numpy()) ** 2
+                errors = errors.reshape(len(errors), -1)
+                reconstruction.append(errors.mean(axis=1))
+                discriminator.append(residual.cpu().numpy())
+                if keep_elements:
+                    element_errors.append(errors)
+        components = {
+            "reconstruction": np.concatenate(reconstruction),
+            "discriminator": np.concatenate(discriminator),
         }
+        if keep_elements:
+            components["element_errors"] = np.concatenate(element_errors)
+        return components
 
-    def _components_for(self, X):
+    def _components_for(self, X, keep_elements=False):
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        model_X = self._standardise(X, self.input_mean_, self.input_scale_)
-        return self._score_components(self.net_, model_X, self.n_threads_)
+        return self._score_components(
+            self.net_, X, self.input_mean_, self.input_scale_, self.n_threads_, keep_elements)
 
     def score_samples(self, X):
         """Normality score of each sample: higher means more normal.
@@ -332,8 +342,27 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             and channel for windows, in the input's row-major layout); a row's
             mean is its :meth:`reconstruction_error`.
         """
-        errors = self._components_for(X)["element_errors"]
-        return errors.reshape(len(errors), -1)
+        return self._components_for(X, keep_elements=True)["element_errors"]
+
+    def save(self, path):
+        """Write the fitted detector to ``path`` in the safe format.
+
+        Weights are stored as tensors and everything else as JSON; read it back
+        with :func:`sklearn_gan_ad.load`, which cannot execute code from the file.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination file.
+        """
+        from .persistence import save
+
+        save(self, path)
+
+    def __sklearn_is_fitted__(self):
+        # n_features_in_ is set while validating, before training: only a
+        # trained net makes the detector fitted
+        return hasattr(self, "net_")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,0 +1,159 @@
+"""Safe persistence: weights as tensors, everything else as JSON.
+
+Pickle (and ``joblib``) round trips work and are exact, but unpickling runs code
+chosen by whoever wrote the file. :func:`save` writes one file that
+:func:`load` reads with ``torch.load(weights_only=True)``, which only rebuilds
+tensors, numbers, strings and containers: a crafted file cannot execute code.
+Models trained on a GPU are written from CPU copies and load on CPU-only
+machines.
+"""
+
+import json
+
+import numpy as np
+import torch
+
+FORMAT_NAME = "sklearn-gan-ad"
+FORMAT_VERSION = 1
+
+# Fitted attributes that are plain numbers, strings or 1-D arrays.
+_FITTED_SCALARS = ("offset_", "latent_dim_", "n_threads_", "n_features_in_", "window_length_")
+_FITTED_ARRAYS = ("input_mean_", "input_scale_")
+
+
+def _detector_classes():
+    from .lstm import LSTMGANAnomalyDetector
+    from .tabular import GANAnomalyDetector
+
+    return {cls.__name__: cls for cls in (GANAnomalyDetector, LSTMGANAnomalyDetector)}
+
+
+def _json_params(detector):
+    params = detector.get_params(deep=False)
+    if params.get("callbacks"):
+        raise ValueError(
+            "save() cannot store callbacks (they are arbitrary code); set "
+            "callbacks=None before saving, or use pickle for a trusted round trip")
+    random_state = params.get("random_state")
+    if random_state is not None and not isinstance(random_state, (int, np.integer)):
+        params["random_state"] = None  # a RandomState instance has no safe form
+    if "hidden_layer_sizes" in params:
+        params["hidden_layer_sizes"] = list(params["hidden_layer_sizes"])
+    return params
+
+
+def save(detector, path):
+    """Write a fitted detector to ``path`` in the safe format.
+
+    Parameters
+    ----------
+    detector : GANAnomalyDetector or LSTMGANAnomalyDetector
+        A fitted detector without callbacks.
+    path : str or path-like
+        Destination file.
+    """
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(detector)
+    fitted = {name: _to_json_value(getattr(detector, name))
+              for name in _FITTED_SCALARS if hasattr(detector, name)}
+    if hasattr(detector, "feature_names_in_"):
+        fitted["feature_names_in_"] = [str(name) for name in detector.feature_names_in_]
+    combiner = detector.score_combiner_
+    metadata = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "class": type(detector).__name__,
+        "params": _json_params(detector),
+        "fitted": fitted,
+        "score_combiner": {
+            "weights": combiner.weights,
+            "location_scale": {k: list(v) for k, v in combiner.location_scale_.items()},
+            "total_location_scale": list(combiner.total_location_scale_),
+        },
+    }
+    net = detector.net_
+    payload = {
+        "metadata": json.dumps(metadata),
+        "arrays": {name: torch.as_tensor(getattr(detector, name)) for name in _FITTED_ARRAYS},
+        "modules": {
+            name: {key: value.detach().cpu() for key, value in
+                   getattr(net, name + "_").state_dict().items()}
+            for name in net._modules
+        },
+    }
+    torch.save(payload, path)
+
+
+def _to_json_value(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def load(path):
+    """Read a detector written by :func:`save`; it scores on CPU.
+
+    Parameters
+    ----------
+    path : str or path-like
+        File written by :func:`save`.
+
+    Returns
+    -------
+    detector : GANAnomalyDetector or LSTMGANAnomalyDetector
+        The fitted detector, with ``device="cpu"``.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a safe-format model (for example a pickle that
+        would run code), or was written by an incompatible format version.
+    """
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # UnpicklingError, or anything a crafted file triggers
+        raise ValueError(
+            f"{path} is not a safe sklearn-gan-ad model file and was not loaded "
+            f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+        ) from None
+    if not isinstance(payload, dict) or "metadata" not in payload:
+        raise ValueError(f"{path} is not a sklearn-gan-ad model file")
+    metadata = json.loads(payload["metadata"])
+    if metadata.get("format") != FORMAT_NAME:
+        raise ValueError(f"{path} is not a sklearn-gan-ad model file")
+    if metadata.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"{path} uses model format version {metadata.get('format_version')}; this "
+            f"version of sklearn-gan-ad reads version {FORMAT_VERSION} only")
+    return _rebuild(metadata, payload)
+
+
+def _rebuild(metadata, payload):
+    from .scoring import ScoreCombiner
+
+    cls = _detector_classes()[metadata["class"]]
+    params = dict(metadata["params"], device="cpu")
+    if "hidden_layer_sizes" in params:
+        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    detector = cls(**params)
+    for name, value in metadata["fitted"].items():
+        setattr(detector, name, np.asarray(value, dtype=object) if name ==
+                "feature_names_in_" else value)
+    for name, tensor in payload["arrays"].items():
+        setattr(detector, name, tensor.numpy().astype(np.float64))
+
+    combiner_state = metadata["score_combiner"]
+    combiner = ScoreCombiner(combiner_state["weights"])
+    combiner.location_scale_ = {k: tuple(v) for k, v in
+                                combiner_state["location_scale"].items()}
+    combiner.total_location_scale_ = tuple(combiner_state["total_location_scale"])
+    detector.score_combiner_ = combiner
+
+    model_shape = detector._to_model_shape(np.zeros((1, detector.n_features_in_))).shape[1:]
+    net = detector._make_net(model_shape, detector.latent_dim_, detector.batch_size, "cpu")
+    net.initialize()
+    for name, state in payload["modules"].items():
+        getattr(net, name + "_").load_state_dict(state)
+    detector.net_ = net
+    return detector

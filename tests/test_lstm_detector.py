@@ -1,0 +1,89 @@
+"""LSTMGANAnomalyDetector: window input forms, errors, and detection on series."""
+
+import numpy as np
+import pytest
+
+from sklearn_gan_ad import LSTMGANAnomalyDetector
+from sklearn_gan_ad.timeseries import detect_intervals, make_windows, overlap_segment_scores
+
+FAST = dict(hidden_size=16, epochs=30, random_state=0)
+DETECT = dict(window=50, step=5, z=2.5, local_window=2000)
+
+
+def sine(seed=0, n=2000, period=50):
+    rng = np.random.RandomState(seed)
+    t = np.arange(n)
+    return np.sin(2 * np.pi * t / period) + 0.05 * rng.randn(n), rng
+
+
+@pytest.fixture(scope="module")
+def windows():
+    series, _ = sine(n=600)
+    return make_windows(series, window=25, step=5)[0]
+
+
+@pytest.fixture(scope="module")
+def fitted(windows):
+    return LSTMGANAnomalyDetector(**{**FAST, "epochs": 5}).fit(windows)
+
+
+def test_three_dimensional_windows_score_like_their_flat_form(windows, fitted):
+    np.testing.assert_array_equal(
+        fitted.score_samples(windows[:, :, None]), fitted.score_samples(windows))
+
+
+def test_multichannel_windows_are_read_time_step_major():
+    series, _ = sine(n=400)
+    stacked = np.column_stack([series, -series])
+    cube = make_windows(stacked, window=20, step=5)[0]
+    detector = LSTMGANAnomalyDetector(n_channels=2, **{**FAST, "epochs": 2})
+    flat_scores = detector.fit(cube.reshape(len(cube), -1)).score_samples(cube)
+    assert detector.window_length_ == 20
+    assert flat_scores.shape == (len(cube),)
+
+
+def test_wrong_window_length_at_predict_time_names_both_lengths(windows, fitted):
+    with pytest.raises(ValueError, match="windows of length 25.*got windows of length 20"):
+        fitted.predict(windows[:, :20])
+
+
+def test_columns_not_a_multiple_of_n_channels_are_rejected(windows):
+    with pytest.raises(ValueError, match="not a multiple of n_channels=2"):
+        LSTMGANAnomalyDetector(n_channels=2, epochs=1).fit(windows[:, :25])
+
+
+def test_three_dimensional_windows_with_wrong_channel_count_are_rejected(windows):
+    with pytest.raises(ValueError, match="3 channels but n_channels=1"):
+        LSTMGANAnomalyDetector(epochs=1).fit(np.zeros((10, 5, 3)))
+
+
+def test_feature_scores_point_at_the_anomalous_time_step(windows, fitted):
+    detector = LSTMGANAnomalyDetector(**FAST).fit(windows)
+    spiked = windows[:5].copy()
+    spiked[:, 12] += 4.0
+    np.testing.assert_array_equal(np.argmax(detector.feature_scores(spiked), axis=1), 12)
+
+
+def found(series, truth):
+    intervals, _ = detect_intervals(series, LSTMGANAnomalyDetector(**FAST), **DETECT)
+    counts = overlap_segment_scores(intervals, [truth])
+    return counts["tp"], counts["fn"]
+
+
+def test_spike_is_found_as_an_interval_overlapping_it():
+    series, _ = sine()
+    series[1000] += 3.0
+    assert found(series, (1000, 1000)) == (1, 0)
+
+
+def test_level_shift_is_found_as_an_interval_overlapping_it():
+    series, _ = sine()
+    series[1200:1350] += 1.0
+    assert found(series, (1200, 1349)) == (1, 0)
+
+
+def test_frequency_change_is_found_as_an_interval_overlapping_it():
+    series, rng = sine()
+    t = np.arange(700, 900)
+    series[700:900] = np.sin(2 * np.pi * t / 20) + 0.05 * rng.randn(200)
+    assert found(series, (700, 899)) == (1, 0)

@@ -1,0 +1,257 @@
+"""Bad input, hard data, training faults, reproducibility and safe persistence."""
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse
+import torch
+
+from sklearn_gan_ad import GANAnomalyDetector, LSTMGANAnomalyDetector, load
+from sklearn_gan_ad.callbacks import TrainingDivergedError
+
+FAST = dict(hidden_layer_sizes=(16,), epochs=5, random_state=0)
+RNG = np.random.RandomState(0)
+X = RNG.normal(size=(100, 4))
+
+
+def fitted_detector():
+    return GANAnomalyDetector(**FAST).fit(X)
+
+
+# -- bad input: one clear error each, before any training ------------------------------
+
+@pytest.mark.parametrize(
+    "bad, error, message",
+    [
+        (np.where(np.eye(100, 4) > 0, np.nan, X), ValueError, "NaN"),
+        (np.where(np.eye(100, 4) > 0, np.inf, X), ValueError, "infinity"),
+        (np.where(np.eye(100, 4) > 0, -np.inf, X), ValueError, "infinity"),
+        (np.empty((0, 4)), ValueError, "0 sample"),
+        (X[:1], ValueError, "1 sample"),
+        (np.empty((100, 0)), ValueError, "0 feature"),
+        (np.array([["a", "b"], ["c", "d"]], dtype=object), ValueError, "could not convert"),
+        (X + 1j, ValueError, "Complex data not supported"),
+        (scipy.sparse.csr_matrix(X), TypeError, "dense data is required"),
+        (X.reshape(100, 2, 2), ValueError, "dim 3"),
+    ],
+    ids=["nan", "inf", "-inf", "empty", "single-row", "no-columns", "strings", "complex",
+         "sparse", "3-d"],
+)
+def test_bad_training_input_raises_a_clear_error(bad, error, message):
+    with pytest.raises(error, match=message):
+        GANAnomalyDetector(**FAST).fit(bad)
+
+
+def test_wrong_number_of_features_at_predict_time_is_named():
+    with pytest.raises(ValueError, match="X has 3 features, but GANAnomalyDetector is expecting 4"):
+        fitted_detector().predict(X[:, :3])
+
+
+def test_nan_at_predict_time_is_rejected():
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        fitted_detector().score_samples(bad)
+
+
+def test_dataframe_with_other_column_names_is_rejected_at_predict_time():
+    pandas = pytest.importorskip("pandas")
+    detector = GANAnomalyDetector(**FAST).fit(pandas.DataFrame(X, columns=list("abcd")))
+    with pytest.raises(ValueError, match="feature names"):
+        detector.predict(pandas.DataFrame(X, columns=list("abce")))
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(contamination=0.7), "contamination"),
+        (dict(contamination=0.0), "contamination"),
+        (dict(epochs=0), "epochs"),
+        (dict(epochs=-3), "epochs"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(device="tpu"), "device"),
+        (dict(score="likelihood"), "score"),
+    ],
+)
+def test_invalid_parameters_are_named_in_the_error(params, message):
+    with pytest.raises(ValueError, match=message):
+        GANAnomalyDetector(**{**FAST, **params}).fit(X)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
+def test_cuda_without_a_gpu_is_a_clear_error():
+    with pytest.raises(ValueError, match="no CUDA GPU is available"):
+        GANAnomalyDetector(**{**FAST, "device": "cuda"}).fit(X)
+
+
+def test_nan_in_a_series_window_is_rejected_by_the_lstm_detector():
+    windows = RNG.normal(size=(20, 10))
+    windows[3, 4] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        LSTMGANAnomalyDetector(epochs=1).fit(windows)
+
+
+# -- hard data -------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        np.column_stack([X, np.ones(100)]),
+        np.repeat(X[:10], 10, axis=0),
+        X * np.array([1e9, 1e-9, 1.0, 1e9]),
+        (X * 10).astype(np.int64),
+        X.astype(np.float32),
+        X[:7],
+    ],
+    ids=["constant-column", "duplicated-rows", "scales-1e9-and-1e-9", "integers", "float32",
+         "fewer-rows-than-batch"],
+)
+def test_hard_data_trains_to_finite_float64_scores(data):
+    detector = GANAnomalyDetector(**FAST).fit(data)
+    scores = detector.score_samples(data)
+    assert scores.dtype == np.float64
+    assert np.all(np.isfinite(scores))
+
+
+def test_extreme_test_values_still_get_finite_scores():
+    scores = fitted_detector().score_samples(np.full((2, 4), 1e30))
+    assert np.all(np.isfinite(scores))
+
+
+def test_many_rows_are_scored_in_bounded_chunks():
+    detector = fitted_detector()
+    chunks = list(detector._chunks(np.zeros((1_000_000, 4))))
+    assert len(chunks) > 1 and max(len(c) for c in chunks) * 4 <= 2**21
+
+
+# -- training faults -------------------------------------------------------------------
+
+def test_a_diverging_fit_recovers_with_a_lower_learning_rate():
+    detector = GANAnomalyDetector(**{**FAST, "learning_rate": 1e3, "epochs": 4}).fit(X)
+    assert np.all(np.isfinite(detector.score_samples(X)))
+
+
+def test_a_fit_that_keeps_diverging_stops_with_advice(monkeypatch):
+    from sklearn_gan_ad import training
+
+    monkeypatch.setattr(training.AdversarialNet, "get_loss",
+                        lambda self, *args, **kwargs: torch.tensor(float("nan")))
+    with pytest.raises(TrainingDivergedError, match="lower learning_rate"):
+        GANAnomalyDetector(**{**FAST, "epochs": 6}).fit(X)
+
+
+def test_keyboard_interrupt_leaves_the_previous_fit_intact(monkeypatch):
+    from sklearn_gan_ad import training
+
+    detector = fitted_detector()
+    before = detector.score_samples(X)
+
+    def interrupt(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training.AdversarialNet, "train_step", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        detector.fit(X * 2)
+    np.testing.assert_array_equal(detector.score_samples(X), before)
+
+
+def test_keyboard_interrupt_on_a_first_fit_leaves_it_unfitted(monkeypatch):
+    from sklearn.exceptions import NotFittedError
+
+    from sklearn_gan_ad import training
+
+    def interrupt(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training.AdversarialNet, "train_step", interrupt)
+    detector = GANAnomalyDetector(**FAST)
+    with pytest.raises(KeyboardInterrupt):
+        detector.fit(X)
+    with pytest.raises(NotFittedError):
+        detector.score_samples(X)
+
+
+# -- reproducibility -----------------------------------------------------------------
+
+SCORE_IN_FRESH_PROCESS = """
+import numpy as np, sys
+from sklearn_gan_ad import GANAnomalyDetector
+X = np.random.RandomState(0).normal(size=(100, 4))
+d = GANAnomalyDetector(hidden_layer_sizes=(16,), epochs=5, random_state=0).fit(X)
+sys.stdout.write(d.score_samples(X).tobytes().hex())
+"""
+
+
+def test_same_random_state_is_bit_identical_in_a_fresh_process():
+    output = subprocess.run([sys.executable, "-c", SCORE_IN_FRESH_PROCESS],
+                            capture_output=True, text=True, check=True).stdout
+    fresh = np.frombuffer(bytes.fromhex(output), dtype=np.float64)
+    np.testing.assert_array_equal(fresh, fitted_detector().score_samples(X))
+
+
+def test_parallel_grid_search_matches_a_sequential_one():
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GridSearchCV
+
+    y = np.r_[np.ones(90), -np.ones(10)]
+    data = np.vstack([X[:90], X[90:] + 4])
+
+    def auc(est, X_, y_):
+        return roc_auc_score(y_ == -1, -est.score_samples(X_))
+
+    grid = {"latent_dim": [2, 3]}
+    results = [
+        GridSearchCV(GANAnomalyDetector(**FAST), grid, scoring=auc, cv=2, n_jobs=n_jobs)
+        .fit(data, y).cv_results_["mean_test_score"]
+        for n_jobs in (1, 2)
+    ]
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+# -- persistence -----------------------------------------------------------------------
+
+def test_safe_save_and_load_give_identical_scores(tmp_path):
+    detector = fitted_detector()
+    detector.save(tmp_path / "model.pt")
+    restored = load(tmp_path / "model.pt")
+    np.testing.assert_array_equal(restored.score_samples(X), detector.score_samples(X))
+    np.testing.assert_array_equal(restored.predict(X), detector.predict(X))
+
+
+def test_safe_save_and_load_work_for_the_lstm_detector(tmp_path):
+    windows = RNG.normal(size=(40, 12))
+    detector = LSTMGANAnomalyDetector(hidden_size=8, epochs=2, random_state=0).fit(windows)
+    detector.save(tmp_path / "model.pt")
+    np.testing.assert_array_equal(
+        load(tmp_path / "model.pt").score_samples(windows), detector.score_samples(windows))
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (print, ("this must never run",))
+
+
+def test_loading_a_crafted_pickle_is_refused_without_running_it(tmp_path, capsys):
+    path = tmp_path / "evil.pt"
+    with open(path, "wb") as handle:
+        pickle.dump({"metadata": _RunsCode()}, handle)
+    with pytest.raises(ValueError, match="not a safe sklearn-gan-ad model file"):
+        load(path)
+    assert "this must never run" not in capsys.readouterr().out
+
+
+def test_loading_an_incompatible_format_version_is_refused(tmp_path):
+    import json
+
+    detector = fitted_detector()
+    detector.save(tmp_path / "model.pt")
+    payload = torch.load(tmp_path / "model.pt", weights_only=True)
+    metadata = json.loads(payload["metadata"])
+    metadata["format_version"] = 99
+    payload["metadata"] = json.dumps(metadata)
+    torch.save(payload, tmp_path / "future.pt")
+    with pytest.raises(ValueError, match="format version 99"):
+        load(tmp_path / "future.pt")
