@@ -38,6 +38,10 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         Weight of the reconstruction term against the adversarial terms.
     n_critic : int, default=1
         Critic updates per encoder/generator update.
+    trim_fraction : float in [0, 0.5), default=0.0
+        Share of each batch, the worst reconstructed, left out of the
+        reconstruction loss, so that anomalies in the training data are not
+        learnt as normal.
     score : {"reconstruction", "discriminator", "combined"}, default="combined"
         Which anomaly evidence :meth:`score_samples` uses.
     discriminator_weight : float, default=0.5
@@ -113,6 +117,7 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         adversarial_loss="bce",
         reconstruction_weight=10.0,
         n_critic=1,
+        trim_fraction=0.0,
         score="combined",
         discriminator_weight=0.5,
         contamination="auto",
@@ -131,6 +136,7 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         self.adversarial_loss = adversarial_loss
         self.reconstruction_weight = reconstruction_weight
         self.n_critic = n_critic
+        self.trim_fraction = trim_fraction
         self.score = score
         self.discriminator_weight = discriminator_weight
         self.contamination = contamination

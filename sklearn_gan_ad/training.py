@@ -72,6 +72,11 @@ class AdversarialNet(NeuralNet):
         Critic updates per encoder/generator update.
     gradient_penalty : float
         Weight of the gradient penalty (``"wasserstein"`` only).
+    trim_fraction : float
+        Share of each batch, the worst reconstructed, left out of the
+        reconstruction loss (see :meth:`reconstruction_loss`).
+    criterion : type
+        skorch requires one; :meth:`reconstruction_loss` is what training uses.
     **kwargs
         Passed to :class:`skorch.NeuralNet` (``lr``, ``max_epochs``,
         ``batch_size``, ``device``, ``callbacks``, ``generator__*`` …).
@@ -89,6 +94,7 @@ class AdversarialNet(NeuralNet):
         reconstruction_weight=10.0,
         n_critic=1,
         gradient_penalty=10.0,
+        trim_fraction=0.0,
         criterion=torch.nn.MSELoss,
         optimizer=torch.optim.Adam,
         iterator_train=TensorBatches,
@@ -113,6 +119,7 @@ class AdversarialNet(NeuralNet):
         self.reconstruction_weight = reconstruction_weight
         self.n_critic = n_critic
         self.gradient_penalty = gradient_penalty
+        self.trim_fraction = trim_fraction
 
     # -- initialisation ---------------------------------------------------------
 
@@ -201,6 +208,19 @@ class AdversarialNet(NeuralNet):
         self.optimizer_critic_.step()
         return loss.detach()
 
+    def reconstruction_loss(self, reconstruction, x):
+        """Mean squared error over the best-reconstructed share of the batch.
+
+        The training data of an unsupervised detector holds a few anomalies;
+        leaving the worst-reconstructed ``trim_fraction`` of each batch out of
+        the loss keeps the generator from learning to reproduce them.
+        """
+        per_sample = (reconstruction - x).pow(2).flatten(1).mean(dim=1)
+        n_keep = per_sample.shape[0] - int(self.trim_fraction * per_sample.shape[0])
+        if n_keep < per_sample.shape[0]:
+            per_sample = torch.topk(per_sample, n_keep, largest=False, sorted=False).values
+        return per_sample.mean()
+
     def generator_step(self, x):
         """One update of encoder and generator; returns (adversarial, reconstruction)."""
         z_prior = self.sample_prior(x.shape[0], x.device)
@@ -208,7 +228,7 @@ class AdversarialNet(NeuralNet):
         reconstruction = self.generator_(z_encoded)
         adversarial = (self._fooling_objective(self.critic_x_, self.generator_(z_prior))
                        + self._fooling_objective(self.critic_z_, z_encoded))
-        rec_loss = self.get_loss(reconstruction, x, training=True)
+        rec_loss = self.reconstruction_loss(reconstruction, x)
         loss = adversarial + self.reconstruction_weight * rec_loss
         self.optimizer_.zero_grad(set_to_none=True)
         loss.backward()

@@ -137,7 +137,7 @@ def test_a_diverging_fit_recovers_with_a_lower_learning_rate():
 def test_a_fit_that_keeps_diverging_stops_with_advice(monkeypatch):
     from sklearn_gan_ad import training
 
-    monkeypatch.setattr(training.AdversarialNet, "get_loss",
+    monkeypatch.setattr(training.AdversarialNet, "reconstruction_loss",
                         lambda self, *args, **kwargs: torch.tensor(float("nan")))
     with pytest.raises(TrainingDivergedError, match="lower learning_rate"):
         GANAnomalyDetector(**{**FAST, "epochs": 6}).fit(X)

@@ -1,0 +1,159 @@
+"""Helpers shared by the benchmark scripts: timing, summaries and result files.
+
+Nothing here imports the package under test, so a script can set up torch
+(threads, seeds) before the package is imported.
+"""
+
+import csv
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def log(message):
+    """Print a progress line to stderr, flushed, so long runs can be followed."""
+    print(message, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def stopwatch():
+    """Time the body with :func:`time.perf_counter`; read ``watch.seconds`` after it.
+
+    >>> with stopwatch() as watch:
+    ...     pass
+    >>> watch.seconds >= 0
+    True
+    """
+
+    class _Watch:
+        seconds = float("nan")
+
+    watch = _Watch()
+    start = time.perf_counter()
+    try:
+        yield watch
+    finally:
+        watch.seconds = time.perf_counter() - start
+
+
+def timed(function, *args, repeat=1, **kwargs):
+    """Call ``function(*args, **kwargs)`` ``repeat`` times; return its last result
+    and the median wall-clock seconds of one call."""
+    seconds = []
+    result = None
+    for _ in range(max(1, repeat)):
+        start = time.perf_counter()
+        result = function(*args, **kwargs)
+        seconds.append(time.perf_counter() - start)
+    return result, float(np.median(seconds))
+
+
+def finite(values):
+    """The finite floats among ``values`` (NaN marks a failed run)."""
+    return [float(v) for v in values if v is not None and math.isfinite(float(v))]
+
+
+def mean_std(values):
+    """Mean and sample standard deviation (ddof=1) of the finite values.
+
+    The standard deviation is NaN with fewer than two values; both are NaN with none.
+    """
+    values = finite(values)
+    if not values:
+        return float("nan"), float("nan")
+    mean = float(np.mean(values))
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+    return mean, std
+
+
+def median(values):
+    """Median of the finite values (NaN when there are none)."""
+    values = finite(values)
+    return float(np.median(values)) if values else float("nan")
+
+
+def fmt(value, digits=3, signed=False):
+    """Format a float for a table; NaN becomes an en dash."""
+    if value is None or not math.isfinite(float(value)):
+        return "–"
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def fmt_mean_std(mean, std, digits=3):
+    """``"0.812 ± 0.014"``; the ``± std`` part is left out when std is NaN."""
+    if not math.isfinite(mean):
+        return "–"
+    if not math.isfinite(std):
+        return fmt(mean, digits)
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def markdown_table(headers, rows, align=None):
+    """A GitHub markdown table; ``align`` is a string of ``l``/``r`` per column
+    (default: first column left, others right)."""
+    if align is None:
+        align = "l" + "r" * (len(headers) - 1)
+    rule = ["---:" if a == "r" else ":---" for a in align]
+    lines = ["| " + " | ".join(map(str, headers)) + " |", "| " + " | ".join(rule) + " |"]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _atomic_write(path, write):
+    """Write through ``<path>.tmp`` then rename, so readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+        write(handle)
+    os.replace(tmp, path)
+
+
+def write_csv(path, rows, fieldnames):
+    """Write a list of dicts as CSV (floats with full precision, NaN as empty)."""
+
+    def cell(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return ""
+        return value
+
+    def write(handle):
+        writer = csv.DictWriter(handle, fieldnames=fieldnames, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: cell(row.get(key, "")) for key in fieldnames})
+
+    _atomic_write(path, write)
+
+
+def write_text(path, text):
+    """Write a text file atomically."""
+    _atomic_write(path, lambda handle: handle.write(text))
+
+
+def environment_summary():
+    """One line naming the machine and library versions, for result files."""
+    import sklearn
+    import torch
+
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, timeout=10, check=False,
+        ).stdout.strip() or "unknown"
+    except OSError:
+        commit = "unknown"
+    return (
+        f"commit {commit} (working tree may differ), Python {platform.python_version()}, "
+        f"numpy {np.__version__}, scikit-learn {sklearn.__version__}, torch {torch.__version__}, "
+        f"{os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}"
+    )

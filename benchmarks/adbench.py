@@ -1,0 +1,488 @@
+"""Benchmark the anomaly detectors on ADBench "Classical" tabular datasets.
+
+Protocol
+--------
+Follows ADBench's unsupervised protocol (Han et al., NeurIPS 2022), the one
+behind the reference numbers in ``shared/data/adbench/README.md``:
+
+1. Every ``*.npz`` file of the data directory (default ``../shared/data/adbench``
+   next to the repository) gives ``X`` (cast to float64) and ``y`` (0 normal,
+   1 anomaly). Files are processed from the fewest rows to the most.
+2. For each seed (default 0, 1, 2): ``train_test_split(X, y, test_size=0.3,
+   stratify=y, random_state=seed)``.
+3. The rows a detector is fitted on are chosen by the setting:
+
+   - ``unsupervised`` (ADBench's): the whole train part, unlabelled, so it still
+     holds its anomalies;
+   - ``novelty``: only the normal rows of the train part.
+
+   A ``StandardScaler`` is fitted on those rows and applied to them and to the
+   test part (in the unsupervised setting that is the whole train part).
+4. Each detector is built with ``random_state=seed`` where it takes one, fitted
+   on the scaled rows, and scores the scaled test part. The anomaly score is
+   ``-score_samples`` (higher = more anomalous); ROC-AUC and average precision
+   are computed against the test labels.
+5. Per dataset, detector and setting the table shows the mean and sample
+   standard deviation (ddof=1) over seeds; the summary averages the
+   per-dataset means over datasets (each dataset weighs the same).
+
+Torch runs with one intra-op thread (``torch.set_num_threads(1)``): the networks
+are tiny (two hidden layers of 64 units, batches of 128 rows), so on the 2-core
+machines this is written for, spreading each small matmul over threads costs
+more in synchronisation than it gains, and single-threaded timings are
+comparable between runs and with the single-threaded reference numbers.
+
+Detectors (``--detectors``)
+---------------------------
+``gan``                 ``GANAnomalyDetector()`` with its defaults (``score="combined"``).
+``gan-reconstruction``  ``GANAnomalyDetector(score="reconstruction")``.
+``gan-discriminator``   ``GANAnomalyDetector(score="discriminator")``.
+``autoencoder``         A plain MLP autoencoder (ablation, defined below): the GAN's
+                        encoder and generator trained on MSE alone, no critics.
+``iforest``             ``IsolationForest()``.
+``lof``                 ``LocalOutlierFactor(novelty=True)``.
+``ocsvm``               ``OneClassSVM()``.
+
+``--gan-param key=value`` (repeatable) overrides hyperparameters of the three
+``gan*`` detectors, e.g. ``--gan-param reconstruction_weight=1.0 --gan-param
+hidden_layer_sizes=(128,128)``; values are parsed with ``ast.literal_eval`` and
+kept as strings when that fails. Use ``--tag`` to keep such variants' result
+files apart.
+
+Outputs
+-------
+``<output-dir>/adbench_<setting>[_<tag>].csv``: one row per dataset, detector and
+seed (``roc_auc``, ``average_precision``, ``fit_seconds``, ``score_seconds``, and
+``error`` when a fit failed), rewritten after each dataset so that an interrupted
+run keeps what it finished; ``<output-dir>/adbench_<setting>[_<tag>].md``: the
+tables printed at the end. Progress lines go to stderr.
+
+Examples
+--------
+::
+
+    python benchmarks/adbench.py                                   # GAN vs IsolationForest
+    python benchmarks/adbench.py --quick                           # smoke run
+    python benchmarks/adbench.py --detectors gan autoencoder iforest --setting both
+    python benchmarks/adbench.py --datasets cardio thyroid --gan-param n_critic=2 --tag ncritic2
+"""
+
+import argparse
+import ast
+import math
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+import torch
+
+# one intra-op thread before anything builds a network; see the module docstring
+torch.set_num_threads(1)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (  # noqa: E402
+    environment_summary,
+    fmt,
+    fmt_mean_std,
+    log,
+    markdown_table,
+    mean_std,
+    stopwatch,
+    write_csv,
+    write_text,
+)
+from sklearn.base import BaseEstimator, OutlierMixin  # noqa: E402
+from sklearn.ensemble import IsolationForest  # noqa: E402
+from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+from sklearn.neighbors import LocalOutlierFactor  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.svm import OneClassSVM  # noqa: E402
+from sklearn.utils.validation import check_is_fitted, validate_data  # noqa: E402
+
+from sklearn_gan_ad import GANAnomalyDetector  # noqa: E402
+from sklearn_gan_ad.networks import MLPDecoder, MLPEncoder  # noqa: E402
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared/data/adbench"
+DEFAULT_OUTPUT_DIR = Path(__file__).resolve().parent / "results"
+SETTINGS = ("unsupervised", "novelty")
+BASELINE = "iforest"
+
+CSV_FIELDS = [
+    "dataset", "n_rows", "n_features", "anomaly_ratio", "setting", "detector", "params",
+    "seed", "n_fit", "n_test", "roc_auc", "average_precision", "fit_seconds",
+    "score_seconds", "error",
+]
+
+
+# -- the autoencoder ablation ----------------------------------------------------------
+
+
+class MLPAutoencoder(OutlierMixin, BaseEstimator):
+    """Plain autoencoder: the GAN detector's encoder and generator trained on MSE only.
+
+    The ablation that tells what the adversarial terms add: the same
+    :class:`~sklearn_gan_ad.networks.MLPEncoder` / ``MLPDecoder`` pair, latent
+    size, standardisation, optimiser, batch size and number of steps as
+    ``GANAnomalyDetector`` with its defaults, but no critics and no prior on the
+    codes. (``GANAnomalyDetector(reconstruction_weight=...)`` is not this: its
+    adversarial terms are still trained.)
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(64, 64)
+        Encoder hidden layers; the decoder mirrors them.
+    latent_dim : int or "auto", default="auto"
+        ``"auto"``: ``ceil(n_features / 4)`` clipped to [2, 32].
+    epochs : int or "auto", default="auto"
+        ``"auto"``: ``clip(round(1500 / n_batches), 20, 300)``, about 1,500 steps.
+    batch_size : int, default=128
+        Rows per Adam step (capped at the number of rows); the last batch of an
+        epoch may be smaller, as in skorch.
+    learning_rate : float, default=1e-3
+        Adam learning rate.
+    random_state : int or None, default=None
+        ``torch.manual_seed`` for weights and shuffling (torch's global state is
+        restored after fit).
+
+    Attributes
+    ----------
+    encoder_, decoder_ : torch.nn.Module
+    input_mean_, input_scale_ : ndarray of shape (n_features,)
+    latent_dim_, n_epochs_ : int
+    """
+
+    def __init__(self, *, hidden_layer_sizes=(64, 64), latent_dim="auto", epochs="auto",
+                 batch_size=128, learning_rate=1e-3, random_state=None):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.latent_dim = latent_dim
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
+        n_samples, n_features = X.shape
+        mean, scale = X.mean(axis=0), X.std(axis=0)
+        scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0
+        latent_dim = (int(np.clip(math.ceil(n_features / 4), 2, 32))
+                      if self.latent_dim == "auto" else int(self.latent_dim))
+        batch_size = min(self.batch_size, n_samples)
+        n_batches = math.ceil(n_samples / batch_size)
+        epochs = (int(np.clip(round(1500 / n_batches), 20, 300))
+                  if self.epochs == "auto" else int(self.epochs))
+        hidden = tuple(self.hidden_layer_sizes)
+        data = torch.as_tensor(np.clip((X - mean) / scale, -1e4, 1e4), dtype=torch.float32)
+
+        previous_threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(0 if self.random_state is None else int(self.random_state))
+                encoder = MLPEncoder(n_features, latent_dim, hidden)
+                decoder = MLPDecoder(n_features, latent_dim, hidden)
+                params = list(encoder.parameters()) + list(decoder.parameters())
+                optimizer = torch.optim.Adam(params, lr=self.learning_rate)
+                encoder.train()
+                decoder.train()
+                for _ in range(epochs):
+                    for batch in torch.randperm(n_samples).split(batch_size):
+                        x = data[batch]
+                        loss = torch.mean((decoder(encoder(x)) - x) ** 2)
+                        optimizer.zero_grad()
+                        loss.backward()
+                        optimizer.step()
+        finally:
+            torch.set_num_threads(previous_threads)
+        encoder.eval()
+        decoder.eval()
+        self.encoder_, self.decoder_ = encoder, decoder
+        self.input_mean_, self.input_scale_ = mean, scale
+        self.latent_dim_, self.n_epochs_ = latent_dim, epochs
+        return self
+
+    def score_samples(self, X):
+        """Minus the mean squared reconstruction error of each standardised row."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        Z = (X - self.input_mean_) / self.input_scale_
+        x = torch.as_tensor(np.clip(Z, -1e4, 1e4), dtype=torch.float32)
+        with torch.no_grad():
+            reconstruction = self.decoder_(self.encoder_(x)).double().numpy()
+        return -np.mean((Z - reconstruction) ** 2, axis=1)
+
+
+# -- detector registry ---------------------------------------------------------------
+
+
+def _gan(**fixed):
+    def build(seed, gan_params):
+        return GANAnomalyDetector(**{**fixed, **gan_params, "random_state": seed})
+    return build
+
+
+DETECTORS = {
+    "gan": _gan(),
+    "gan-reconstruction": _gan(score="reconstruction"),
+    "gan-discriminator": _gan(score="discriminator"),
+    "autoencoder": lambda seed, _: MLPAutoencoder(random_state=seed),
+    "iforest": lambda seed, _: IsolationForest(random_state=seed),
+    "lof": lambda seed, _: LocalOutlierFactor(novelty=True),
+    "ocsvm": lambda seed, _: OneClassSVM(),
+}
+LABELS = {
+    "gan": "GAN", "gan-reconstruction": "GAN (reconstruction)",
+    "gan-discriminator": "GAN (discriminator)", "autoencoder": "Autoencoder",
+    "iforest": "IsolationForest", "lof": "LOF (novelty)", "ocsvm": "OneClassSVM",
+}
+
+
+def parse_gan_params(items):
+    """``["epochs=50", "score=reconstruction"]`` -> ``{"epochs": 50, "score": "reconstruction"}``."""
+    params = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise argparse.ArgumentTypeError(f"--gan-param expects key=value, got {item!r}")
+        try:
+            value = ast.literal_eval(raw.strip())
+        except (ValueError, SyntaxError):
+            value = raw.strip()
+        params[key.strip()] = value
+    return params
+
+
+# -- running ---------------------------------------------------------------------------
+
+
+def load_datasets(data_dir, patterns, quick):
+    """``[(name, X, y)]`` sorted by rows, filtered by substrings, 4 smallest if quick."""
+    files = sorted(Path(data_dir).glob("*.npz"))
+    if not files:
+        raise SystemExit(f"no .npz files in {data_dir}")
+    if patterns:
+        lowered = [p.lower() for p in patterns]
+        files = [f for f in files if any(p in f.stem.lower() for p in lowered)]
+        if not files:
+            raise SystemExit(f"no dataset matches {patterns}")
+    datasets = []
+    for path in files:
+        with np.load(path) as archive:
+            X = archive["X"].astype(np.float64)
+            y = archive["y"].astype(int).ravel()
+        datasets.append((path.stem, X, y))
+    datasets.sort(key=lambda d: (len(d[2]), d[0]))
+    return datasets[:4] if quick else datasets
+
+
+def run_one(detector, seed, setting, X, y, gan_params):
+    """Split, scale, fit and score once; returns the metrics (NaN and an error on failure)."""
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=seed)
+    X_fit = X_train if setting == "unsupervised" else X_train[y_train == 0]
+    scaler = StandardScaler().fit(X_fit)
+    X_fit, X_test = scaler.transform(X_fit), scaler.transform(X_test)
+    result = dict(n_fit=len(X_fit), n_test=len(X_test), roc_auc=float("nan"),
+                  average_precision=float("nan"), fit_seconds=float("nan"),
+                  score_seconds=float("nan"), error="")
+    try:
+        estimator = DETECTORS[detector](seed, gan_params)
+        with stopwatch() as fit_watch:
+            estimator.fit(X_fit)
+        result["fit_seconds"] = fit_watch.seconds
+        with stopwatch() as score_watch:
+            anomaly_score = -estimator.score_samples(X_test)
+        result["score_seconds"] = score_watch.seconds
+        if not np.all(np.isfinite(anomaly_score)):
+            raise FloatingPointError(
+                f"{np.sum(~np.isfinite(anomaly_score))} non-finite test scores")
+        result["roc_auc"] = roc_auc_score(y_test, anomaly_score)
+        result["average_precision"] = average_precision_score(y_test, anomaly_score)
+    except Exception:  # noqa: BLE001 - report every failure and go on with the others
+        result["error"] = traceback.format_exc()
+        log(f"ERROR {detector} seed={seed} {setting}:\n{result['error']}")
+    return result
+
+
+def summarise(rows, datasets, detectors, setting):
+    """Per-dataset aggregates ``{(dataset, detector): dict}`` for one setting."""
+    table = {}
+    for name, _, _ in datasets:
+        for detector in detectors:
+            runs = [r for r in rows if r["dataset"] == name and r["detector"] == detector
+                    and r["setting"] == setting]
+            if not runs:
+                continue
+            auc, auc_std = mean_std([r["roc_auc"] for r in runs])
+            ap, ap_std = mean_std([r["average_precision"] for r in runs])
+            fit_s, _ = mean_std([r["fit_seconds"] for r in runs])
+            score_s, _ = mean_std([r["score_seconds"] for r in runs])
+            table[name, detector] = dict(
+                auc=auc, auc_std=auc_std, ap=ap, ap_std=ap_std, fit=fit_s, score=score_s,
+                fit_total=float(np.nansum([r["fit_seconds"] for r in runs])),
+                failures=sum(bool(r["error"]) for r in runs), n=len(runs))
+    return table
+
+
+def report(rows, datasets, detectors, setting, gan_params, wall_seconds):
+    """The markdown report of one setting (also printed)."""
+    table = summarise(rows, datasets, detectors, setting)
+    names = [name for name, _, _ in datasets]
+    seeds = sorted({r["seed"] for r in rows if r["setting"] == setting})
+    parts = [f"# ADBench tabular benchmark: {setting} setting", ""]
+    parts.append(
+        f"{len(names)} datasets, seeds {' '.join(map(str, seeds))}, stratified 70/30 split, "
+        f"StandardScaler on the fitted rows, anomaly score = -score_samples. "
+        f"ROC-AUC shown as mean ± sample std over seeds.")
+    if gan_params:
+        parts.append(f"GAN overrides: `{gan_params}`.")
+    parts += ["", f"Command: `{' '.join(sys.argv)}`", "",
+              f"Environment: {environment_summary()}", ""]
+    if wall_seconds is not None:
+        parts += [f"Wall time of the whole run: {wall_seconds:.0f} s.", ""]
+
+    # summary per detector
+    summary_rows = []
+    for detector in detectors:
+        cells = [table[n, detector] for n in names if (n, detector) in table]
+        if not cells:
+            continue
+        auc = np.nanmean([c["auc"] for c in cells]) if cells else float("nan")
+        ap = np.nanmean([c["ap"] for c in cells])
+        std = np.nanmean([c["auc_std"] for c in cells]) if len(seeds) > 1 else float("nan")
+        fit_total = sum(c["fit_total"] for c in cells)
+        failures = sum(c["failures"] for c in cells)
+        summary_rows.append([
+            LABELS[detector], setting, fmt(auc), fmt(ap), fmt(std), f"{fit_total:.1f}",
+            f"{sum(not math.isnan(c['auc']) for c in cells)}/{len(cells)}"
+            + (f" ({failures} failed fits)" if failures else "")])
+    parts += ["## Summary (mean over datasets of per-dataset means)", "", markdown_table(
+        ["detector", "setting", "ROC-AUC", "AP", "mean seed std of ROC-AUC", "total fit s",
+         "datasets"], summary_rows, align="llrrrrr"), ""]
+
+    # per dataset
+    per_dataset = []
+    for name in names:
+        for detector in detectors:
+            if (name, detector) not in table:
+                continue
+            c = table[name, detector]
+            per_dataset.append([
+                name, LABELS[detector], setting, fmt_mean_std(c["auc"], c["auc_std"]),
+                fmt(c["ap"]), fmt(c["fit"], 2), fmt(c["score"], 3)])
+    parts += ["## Per dataset", "", markdown_table(
+        ["dataset", "detector", "setting", "ROC-AUC", "AP", "fit s", "score s"],
+        per_dataset, align="lllrrrr"), ""]
+
+    # side by side against IsolationForest
+    others = [d for d in detectors if d != BASELINE]
+    if BASELINE in detectors and others:
+        headers = ["dataset", LABELS[BASELINE]]
+        for d in others:
+            headers += [LABELS[d], f"{LABELS[d]} − IF"]
+        diff_rows, diffs = [], {d: [] for d in others}
+        for name in names:
+            base = table.get((name, BASELINE), {}).get("auc", float("nan"))
+            row = [name, fmt(base)]
+            for d in others:
+                value = table.get((name, d), {}).get("auc", float("nan"))
+                diff = value - base
+                diffs[d].append(diff)
+                row += [fmt(value), fmt(diff, signed=True)]
+            diff_rows.append(row)
+        mean_row = ["**mean**", fmt(np.nanmean([table[n, BASELINE]["auc"] for n in names
+                                                 if (n, BASELINE) in table]))]
+        for d in others:
+            values = [table[n, d]["auc"] for n in names if (n, d) in table]
+            mean_row += [fmt(np.nanmean(values)), fmt(np.nanmean(diffs[d]), signed=True)]
+        diff_rows.append(mean_row)
+        wins = ", ".join(
+            f"{LABELS[d]} above IF on {sum(x > 0 for x in diffs[d] if math.isfinite(x))}"
+            f"/{sum(math.isfinite(x) for x in diffs[d])}" for d in others)
+        parts += [f"## ROC-AUC minus {LABELS[BASELINE]} (per-dataset means)", "",
+                  markdown_table(headers, diff_rows), "", wins + ".", ""]
+
+    errors = [r for r in rows if r["setting"] == setting and r["error"]]
+    if errors:
+        parts += ["## Failed fits", ""]
+        for r in errors:
+            parts += [f"{r['dataset']} / {LABELS[r['detector']]} / seed {r['seed']}:", "",
+                      "```", r["error"].rstrip(), "```", ""]
+    return "\n".join(parts)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="See the module docstring for the protocol.")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                        help=f"folder of .npz files (default: {DEFAULT_DATA_DIR})")
+    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR,
+                        help=f"where the CSV and markdown go (default: {DEFAULT_OUTPUT_DIR})")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--detectors", nargs="+", choices=list(DETECTORS),
+                        default=["gan", "iforest"])
+    parser.add_argument("--setting", choices=[*SETTINGS, "both"], default="unsupervised")
+    parser.add_argument("--datasets", nargs="+", metavar="SUBSTRING",
+                        help="keep only files whose name contains one of these (case-insensitive)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: the 4 smallest files and the first seed only")
+    parser.add_argument("--gan-param", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a GANAnomalyDetector hyperparameter (repeatable)")
+    parser.add_argument("--tag", default="",
+                        help="suffix for the result file names, e.g. for --gan-param variants")
+    args = parser.parse_args(argv)
+    try:
+        args.gan_params = parse_gan_params(args.gan_param)
+        GANAnomalyDetector(**args.gan_params)  # unknown keys fail now, not mid-run
+    except (argparse.ArgumentTypeError, TypeError) as exc:
+        parser.error(str(exc))
+    if args.quick:
+        args.seeds = args.seeds[:1]
+    args.detectors = list(dict.fromkeys(args.detectors))
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    settings = list(SETTINGS) if args.setting == "both" else [args.setting]
+    datasets = load_datasets(args.data_dir, args.datasets, args.quick)
+    suffix = f"_{args.tag}" if args.tag else ""
+    log(f"{len(datasets)} datasets, seeds {args.seeds}, detectors {args.detectors}, "
+        f"settings {settings}, GAN overrides {args.gan_params or 'none'}")
+    start = time.perf_counter()
+    rows = []
+    for name, X, y in datasets:
+        for setting in settings:
+            for detector in args.detectors:
+                for seed in args.seeds:
+                    result = run_one(detector, seed, setting, X, y, args.gan_params)
+                    params = (repr(args.gan_params) if detector.startswith("gan")
+                              and args.gan_params else "")
+                    rows.append(dict(
+                        dataset=name, n_rows=len(y), n_features=X.shape[1],
+                        anomaly_ratio=float(np.mean(y)), setting=setting, detector=detector,
+                        params=params, seed=seed, **result))
+                    log(f"[{time.perf_counter() - start:7.1f}s] {name} {detector} seed={seed} "
+                        f"{setting}: fit {result['fit_seconds']:.2f}s "
+                        f"score {result['score_seconds']:.3f}s "
+                        f"AUC {result['roc_auc']:.3f} AP {result['average_precision']:.3f}"
+                        + (" FAILED" if result["error"] else ""))
+        for setting in settings:  # keep finished work if the run is interrupted
+            write_csv(args.output_dir / f"adbench_{setting}{suffix}.csv",
+                      [r for r in rows if r["setting"] == setting], CSV_FIELDS)
+    wall = time.perf_counter() - start
+    for setting in settings:
+        text = report(rows, datasets, args.detectors, setting, args.gan_params, wall)
+        print(text)
+        write_text(args.output_dir / f"adbench_{setting}{suffix}.md", text + "\n")
+    log(f"done in {wall:.0f} s; results in {args.output_dir}")
+    return 1 if any(r["error"] for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
