@@ -75,6 +75,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         "trim_fraction": [Interval(Real, 0, 0.5, closed="left")],
         "score": [StrOptions({"reconstruction", "discriminator", "combined"})],
         "discriminator_weight": [Interval(Real, 0, None, closed="left")],
+        "latent_weight": [Interval(Real, 0, None, closed="left")],
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
         "callbacks": [list, None],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
@@ -116,9 +117,10 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
 
     def _score_weights(self):
         return {
-            "reconstruction": {"reconstruction": 1.0, "discriminator": 0.0},
-            "discriminator": {"reconstruction": 0.0, "discriminator": 1.0},
-            "combined": {"reconstruction": 1.0, "discriminator": self.discriminator_weight},
+            "reconstruction": {"reconstruction": 1.0},
+            "discriminator": {"discriminator": 1.0},
+            "combined": {"reconstruction": 1.0, "discriminator": self.discriminator_weight,
+                         "latent": self.latent_weight},
         }[self.score]
 
     # -- fitting ----------------------------------------------------------------------
@@ -225,21 +227,23 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         Per-element errors (``keep_elements``) are only kept when asked for:
         they are as large as X itself.
         """
-        element_errors, reconstruction, discriminator = [], [], []
+        element_errors, reconstruction, discriminator, latent = [], [], [], []
         with torch_threads(n_threads):
             for chunk in self._chunks(X):
                 model_chunk = self._standardise(chunk, mean, scale)
                 x = torch.as_tensor(np.clip(model_chunk, -_INPUT_CLIP, _INPUT_CLIP))
-                rebuilt, residual = net.reconstruct_and_residual(x.to(net.device))
+                rebuilt, residual, code_norm = net.score_parts(x.to(net.device))
                 errors = (model_chunk - rebuilt.cpu().numpy()) ** 2
                 errors = errors.reshape(len(errors), -1)
                 reconstruction.append(errors.mean(axis=1))
                 discriminator.append(residual.cpu().numpy())
+                latent.append(code_norm.cpu().numpy())
                 if keep_elements:
                     element_errors.append(errors)
         components = {
             "reconstruction": np.concatenate(reconstruction),
             "discriminator": np.concatenate(discriminator),
+            "latent": np.concatenate(latent),
         }
         if keep_elements:
             components["element_errors"] = np.concatenate(element_errors)
@@ -329,6 +333,25 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             Higher means more anomalous.
         """
         return self._components_for(X)["discriminator"]
+
+    def latent_score(self, X):
+        """Squared norm of each sample's code ``E(x)``.
+
+        The critic on codes trains the encoder to map normal samples onto the
+        standard normal prior, so this is the prior's negative log-density up
+        to constants: it catches samples that the generator reconstructs well
+        but that lie in a rare region of the learnt manifold.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        norms : ndarray of shape (n_samples,)
+            Higher means more anomalous.
+        """
+        return self._components_for(X)["latent"]
 
     def feature_scores(self, X):
         """Each feature's share of the reconstruction error of each sample.

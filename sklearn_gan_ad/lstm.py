@@ -59,6 +59,9 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         Which anomaly evidence :meth:`score_samples` uses.
     discriminator_weight : float, default=0.5
         Weight of the standardised discriminator score in ``score="combined"``.
+    latent_weight : float, default=1.0
+        Weight of the standardised latent score (:meth:`latent_score`) in
+        ``score="combined"``.
     contamination : "auto" or float, default="auto"
         As in :class:`GANAnomalyDetector`.
     callbacks : list of skorch callbacks or None, default=None
@@ -139,6 +142,7 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         trim_fraction=0.0,
         score="combined",
         discriminator_weight=0.5,
+        latent_weight=1.0,
         contamination="auto",
         callbacks=None,
         device="cpu",
@@ -160,6 +164,7 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         self.trim_fraction = trim_fraction
         self.score = score
         self.discriminator_weight = discriminator_weight
+        self.latent_weight = latent_weight
         self.contamination = contamination
         self.callbacks = callbacks
         self.device = device

@@ -46,6 +46,9 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         Which anomaly evidence :meth:`score_samples` uses.
     discriminator_weight : float, default=0.5
         Weight of the standardised discriminator score in ``score="combined"``.
+    latent_weight : float, default=1.0
+        Weight of the standardised latent score (:meth:`latent_score`) in
+        ``score="combined"``.
     contamination : "auto" or float, default="auto"
         Expected share of outliers. ``"auto"`` flags samples whose score is more
         than 3 robust standard deviations beyond the training median; a float in
@@ -120,6 +123,7 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         trim_fraction=0.0,
         score="combined",
         discriminator_weight=0.5,
+        latent_weight=1.0,
         contamination="auto",
         callbacks=None,
         device="cpu",
@@ -139,6 +143,7 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         self.trim_fraction = trim_fraction
         self.score = score
         self.discriminator_weight = discriminator_weight
+        self.latent_weight = latent_weight
         self.contamination = contamination
         self.callbacks = callbacks
         self.device = device

@@ -312,13 +312,18 @@ class AdversarialNet(NeuralNet):
         state.pop("_scoring_modules", None)  # rebuilt on demand after loading
         return state
 
-    def reconstruct_and_residual(self, x):
-        """``G(E(x))`` and the critic's feature residual, without autograd.
+    def score_parts(self, x):
+        """Everything the scores need from one batch, without autograd.
 
-        ``x`` is a float64 tensor on the net's device.
+        ``x`` is a float64 tensor on the net's device. Returns the
+        reconstruction ``G(E(x))``, the sample critic's mean squared feature
+        residual between ``x`` and ``G(E(x))``, and the squared norm of the code
+        ``E(x)`` — the prior's negative log-density up to constants, meaningful
+        because the critic on codes pushes encoded samples towards the prior.
         """
         encoder, generator, critic = self.scoring_modules()
         with torch.inference_mode():
-            reconstruction = generator(encoder(x))
+            codes = encoder(x)
+            reconstruction = generator(codes)
             residual = critic.features(x) - critic.features(reconstruction)
-        return reconstruction, residual.pow(2).mean(dim=1)
+        return reconstruction, residual.pow(2).mean(dim=1), codes.pow(2).sum(dim=1)
