@@ -446,6 +446,7 @@ def find_intervals(
     local_step=None,
     min_gap=1,
     min_length=1,
+    prune=None,
 ):
     """Extract contiguous anomalous intervals from per-timestamp scores.
 
@@ -484,6 +485,12 @@ def find_intervals(
     min_length : int, default=1
         Intervals (after merging) shorter than this many timestamps are
         dropped.
+    prune : float or None, default=None
+        TadGAN's pruning: sort the intervals by their peak score, append the
+        highest unflagged score, and keep intervals only down to the last
+        place where the next peak is at least ``prune`` (relatively) lower.
+        Small bumps just above the threshold are then dropped when clearly
+        stronger intervals exist. ``None`` keeps every interval.
 
     Returns
     -------
@@ -544,6 +551,10 @@ def find_intervals(
     )
     min_gap = _check_int(min_gap, "min_gap", min_value=1)
     min_length = _check_int(min_length, "min_length", min_value=1)
+    if prune is not None:
+        prune = _check_real(prune, "prune")
+        if not 0.0 <= prune < 1.0:
+            raise ValueError(f"prune must be in [0, 1) or None, got {prune}.")
 
     cutoff = _pointwise_threshold(
         scores, threshold, z, contamination, local_window, local_step
@@ -572,7 +583,25 @@ def find_intervals(
             continue
         severity = float(excess[start:end + 1].max() / scale)
         intervals.append(Interval(int(start), int(end), severity))
+    if prune is not None and intervals:
+        intervals = _prune(intervals, scores, flagged, prune)
     return intervals
+
+
+def _prune(intervals, scores, flagged, min_drop):
+    """Keep the intervals above the last relative drop of at least ``min_drop``."""
+    peaks = np.array([scores[i.start:i.end + 1].max() for i in intervals])
+    order = np.argsort(-peaks, kind="stable")
+    background = scores[~flagged].max() if (~flagged).any() else scores.min()
+    # shifted so every value is positive: ratios of negative scores mean nothing
+    ladder = np.concatenate((peaks[order], [background]))
+    ladder = ladder - min(ladder.min(), 0.0) + 1e-12
+    drops = 1.0 - ladder[1:] / ladder[:-1]
+    significant = np.flatnonzero(drops >= min_drop)
+    if significant.size == 0:
+        return []
+    kept = set(order[: significant.max() + 1].tolist())
+    return [interval for k, interval in enumerate(intervals) if k in kept]
 
 
 def intervals_to_labels(intervals, n_timestamps):
