@@ -23,8 +23,12 @@ from .scoring import ScoreCombiner
 from .training import AdversarialNet
 
 # Under contamination="auto" a sample is an outlier when its combined score is
+# beyond the training scores' AUTO_MIN_PERCENTILE, or, when that is lower,
 # more than this many robust standard deviations above the training median.
 AUTO_THRESHOLD = 3.0
+# On light-tailed training scores nothing may lie 3 robust standard deviations
+# out; the most extreme 1 % of the training data is then flagged instead.
+AUTO_MIN_PERCENTILE = 99.0
 
 # Standardised inputs are clipped before entering the networks so that an
 # extreme test value cannot overflow float32 activations; the reconstruction
@@ -200,7 +204,8 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         combiner = ScoreCombiner(self._score_weights()).fit(components)
         train_scores = -combiner.transform(components)
         if self.contamination == "auto":
-            offset = -AUTO_THRESHOLD
+            offset = max(-AUTO_THRESHOLD,
+                         float(np.percentile(train_scores, 100.0 - AUTO_MIN_PERCENTILE)))
         else:
             offset = float(np.percentile(train_scores, 100.0 * self.contamination))
         # fitted attributes are set together, only once training succeeded: an
@@ -221,39 +226,50 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         for start in range(0, len(X), rows):
             yield X[start:start + rows]
 
-    def _score_components(self, net, X, mean, scale, n_threads, keep_elements=False):
-        """Reconstruction errors and critic feature residuals, chunk by chunk.
+    def _needs_discriminator(self):
+        return self._score_weights().get("discriminator", 0.0) > 0
+
+    def _score_components(self, net, X, mean, scale, n_threads, keep_elements=False,
+                          with_discriminator=None):
+        """Score components of X, chunk by chunk.
 
         Per-element errors (``keep_elements``) are only kept when asked for:
-        they are as large as X itself.
+        they are as large as X itself. The discriminator residual is computed
+        only when the score uses it or it is asked for.
         """
+        if with_discriminator is None:
+            with_discriminator = self._needs_discriminator()
         element_errors, reconstruction, discriminator, latent = [], [], [], []
         with torch_threads(n_threads):
             for chunk in self._chunks(X):
                 model_chunk = self._standardise(chunk, mean, scale)
                 x = torch.as_tensor(np.clip(model_chunk, -_INPUT_CLIP, _INPUT_CLIP))
-                rebuilt, residual, code_norm = net.score_parts(x.to(net.device))
+                rebuilt, residual, code_norm = net.score_parts(
+                    x.to(net.device), with_residual=with_discriminator)
                 errors = (model_chunk - rebuilt.cpu().numpy()) ** 2
                 errors = errors.reshape(len(errors), -1)
                 reconstruction.append(errors.mean(axis=1))
-                discriminator.append(residual.cpu().numpy())
+                if with_discriminator:
+                    discriminator.append(residual.cpu().numpy())
                 latent.append(code_norm.cpu().numpy())
                 if keep_elements:
                     element_errors.append(errors)
         components = {
             "reconstruction": np.concatenate(reconstruction),
-            "discriminator": np.concatenate(discriminator),
             "latent": np.concatenate(latent),
         }
+        if with_discriminator:
+            components["discriminator"] = np.concatenate(discriminator)
         if keep_elements:
             components["element_errors"] = np.concatenate(element_errors)
         return components
 
-    def _components_for(self, X, keep_elements=False):
+    def _components_for(self, X, keep_elements=False, with_discriminator=None):
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
         return self._score_components(
-            self.net_, X, self.input_mean_, self.input_scale_, self.n_threads_, keep_elements)
+            self.net_, X, self.input_mean_, self.input_scale_, self.n_threads_,
+            keep_elements, with_discriminator)
 
     def score_samples(self, X):
         """Normality score of each sample: higher means more normal.
@@ -332,7 +348,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         residuals : ndarray of shape (n_samples,)
             Higher means more anomalous.
         """
-        return self._components_for(X)["discriminator"]
+        return self._components_for(X, with_discriminator=True)["discriminator"]
 
     def latent_score(self, X):
         """Squared norm of each sample's code ``E(x)``.

@@ -169,7 +169,10 @@ class AdversarialNet(NeuralNet):
 
     def _critic_objective(self, critic, real, fake):
         """Loss the critic minimises to tell ``real`` from ``fake``."""
-        real_out, fake_out = critic(real), critic(fake)
+        # one call on the stacked batch: for recurrent or small networks the
+        # per-call overhead, not the batch size, dominates the cost
+        out = critic(torch.cat([real, fake]))
+        real_out, fake_out = out[:len(real)], out[len(real):]
         if self.adversarial_loss == "wasserstein":
             return fake_out.mean() - real_out.mean() + self.gradient_penalty * (
                 self._gradient_penalty(critic, real, fake))
@@ -225,8 +228,10 @@ class AdversarialNet(NeuralNet):
         """One update of encoder and generator; returns (adversarial, reconstruction)."""
         z_prior = self.sample_prior(x.shape[0], x.device)
         z_encoded = self.module_(x)
-        reconstruction = self.generator_(z_encoded)
-        adversarial = (self._fooling_objective(self.critic_x_, self.generator_(z_prior))
+        # reconstructions and samples from the prior in one generator call
+        generated = self.generator_(torch.cat([z_encoded, z_prior]))
+        reconstruction, from_prior = generated[:len(x)], generated[len(x):]
+        adversarial = (self._fooling_objective(self.critic_x_, from_prior)
                        + self._fooling_objective(self.critic_z_, z_encoded))
         rec_loss = self.reconstruction_loss(reconstruction, x)
         loss = adversarial + self.reconstruction_weight * rec_loss
@@ -312,18 +317,23 @@ class AdversarialNet(NeuralNet):
         state.pop("_scoring_modules", None)  # rebuilt on demand after loading
         return state
 
-    def score_parts(self, x):
+    def score_parts(self, x, with_residual=True):
         """Everything the scores need from one batch, without autograd.
 
         ``x`` is a float64 tensor on the net's device. Returns the
         reconstruction ``G(E(x))``, the sample critic's mean squared feature
-        residual between ``x`` and ``G(E(x))``, and the squared norm of the code
-        ``E(x)`` — the prior's negative log-density up to constants, meaningful
-        because the critic on codes pushes encoded samples towards the prior.
+        residual between ``x`` and ``G(E(x))`` (``None`` unless
+        ``with_residual``: the critic is the costliest network to run), and the
+        squared norm of the code ``E(x)`` — the prior's negative log-density up
+        to constants, meaningful because the critic on codes pushes encoded
+        samples towards the prior.
         """
         encoder, generator, critic = self.scoring_modules()
+        residual = None
         with torch.inference_mode():
             codes = encoder(x)
             reconstruction = generator(codes)
-            residual = critic.features(x) - critic.features(reconstruction)
-        return reconstruction, residual.pow(2).mean(dim=1), codes.pow(2).sum(dim=1)
+            if with_residual:
+                difference = critic.features(x) - critic.features(reconstruction)
+                residual = difference.pow(2).mean(dim=1)
+        return reconstruction, residual, codes.pow(2).sum(dim=1)

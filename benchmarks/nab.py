@@ -1,0 +1,397 @@
+"""Benchmark LSTMGANAnomalyDetector on NAB series with Orion's (TadGAN) protocol.
+
+Protocol
+--------
+Follows the evaluation of Orion's benchmark (sintel-dev/Orion, the one behind the
+published TadGAN / AER F1 scores in ``shared/data/nab/README.md``):
+
+1. Data: every labelled series of the chosen NAB subsets (default
+   artificialWithAnomaly, realAdExchange, realAWSCloudwatch, realTraffic,
+   realTweets, realKnownCause; realKnownCause is not on Orion's leaderboard).
+   Ground truth is ``labels/combined_windows.json``: each ``[start, end]``
+   timestamp pair is one anomalous interval. Series whose label list is empty
+   are skipped (and reported as such on stderr and in the summary).
+2. Unsupervised, train = test: each detector is fitted on the whole series and
+   scores the same series. No labels are used for fitting or thresholding.
+3. Windows: the series (value column only) is cut into sliding windows of
+   ``--window`` timestamps (default 100, TadGAN's window) with step ``--step``.
+   The default step is ``max(1, len(series) // 1000)``, giving about 1000
+   windows per series: this bounds the training cost on a 2-core machine
+   (TadGAN itself uses step 1, i.e. up to ~22,000 windows per series). Values
+   are not preprocessed here; the GAN detector standardises its input itself.
+4. Detection: ``detect_intervals(series, detector, window=..., step=...)`` with
+   the default ``aggregate="median"`` and the default ``find_intervals``
+   settings (TadGAN-style local z-score threshold: mean + 4 std within local
+   windows of a third of the series, step a tenth of that). Two detectors on
+   identical windows: ``LSTMGANAnomalyDetector(random_state=seed)`` (defaults:
+   ``score="combined"``, ``epochs="auto"`` ≈ 300 optimisation steps,
+   ``batch_size=128``, ``hidden_size=32``) and
+   ``IsolationForest(random_state=seed)`` (per-window score spread onto the
+   window's timestamps, since it has no per-step ``feature_scores``).
+5. True windows are mapped to inclusive index intervals through the series'
+   timestamps: ``start_idx = searchsorted(ts, start, "left")``,
+   ``end_idx = searchsorted(ts, end, "right") - 1``.
+6. Metrics per series and detector: overlapping-segment tp / fp / fn
+   (``overlap_segment_scores``, Orion's ``contextual`` unweighted scheme);
+   per-timestamp ROC-AUC and average precision of the timestamp scores against
+   labels = timestamps inside true windows (``timestamp_scores_metrics``); fit
+   seconds (``detector.fit`` alone) and total seconds (whole
+   ``detect_intervals`` call); number of predicted intervals, their median
+   length, and the median true window length.
+7. Per subset and detector: F1 of the tp / fp / fn summed over the subset's
+   series (``sum_overlap_scores``, micro-average as in Orion), mean
+   per-timestamp ROC-AUC / AP over series, median fit seconds per series. The
+   table puts Orion 0.7.1's published F1 for TadGAN and AER next to them.
+
+Torch runs with one intra-op thread (``torch.set_num_threads(1)``), as in the
+other benchmarks: tiny LSTMs on a 2-core shared machine.
+
+Outputs
+-------
+``<output-dir>/nab_series.csv`` (one row per series x detector, ``error`` filled
+when a run failed) and ``<output-dir>/nab_summary.md``; both are rewritten after
+every series, so an interrupted run keeps what it finished. ``--resume`` keeps
+the rows already in ``nab_series.csv`` and skips those (series, detector)
+pairs. Progress lines go to stderr.
+
+Examples
+--------
+::
+
+    python benchmarks/nab.py --subsets artificialWithAnomaly --max-series-per-subset 1
+    python benchmarks/nab.py --subsets realAdExchange realTraffic --resume
+    python benchmarks/nab.py                                  # everything
+"""
+
+import argparse
+import csv
+import json
+import math
+import sys
+import traceback
+from pathlib import Path
+
+import numpy as np
+import torch
+
+# one intra-op thread before anything builds a network; see the module docstring
+torch.set_num_threads(1)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import pandas as pd  # noqa: E402
+from _common import (  # noqa: E402
+    environment_summary,
+    fmt,
+    log,
+    markdown_table,
+    median,
+    stopwatch,
+    write_csv,
+    write_text,
+)
+from sklearn.ensemble import IsolationForest  # noqa: E402
+
+from sklearn_gan_ad import LSTMGANAnomalyDetector  # noqa: E402
+from sklearn_gan_ad.timeseries import (  # noqa: E402
+    detect_intervals,
+    intervals_to_labels,
+    overlap_segment_scores,
+    sum_overlap_scores,
+    timestamp_scores_metrics,
+)
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared/data/nab"
+DEFAULT_OUTPUT_DIR = Path(__file__).resolve().parent / "results"
+
+SUBSETS = (
+    "artificialWithAnomaly",
+    "realAdExchange",
+    "realAWSCloudwatch",
+    "realTraffic",
+    "realTweets",
+    "realKnownCause",
+)
+SHORT = {
+    "artificialWithAnomaly": "Art",
+    "realAdExchange": "AdEx",
+    "realAWSCloudwatch": "AWS",
+    "realTraffic": "Traf",
+    "realTweets": "Tweets",
+    "realKnownCause": "KnownCause",
+}
+# Orion 0.7.1 leaderboard, dataset F1 (summed tp/fp/fn), see shared/data/nab/README.md
+PUBLISHED_F1 = {
+    "TadGAN": {"Art": 0.500, "AdEx": 0.692, "AWS": 0.710, "Traf": 0.486, "Tweets": 0.588},
+    "AER": {"Art": 0.750, "AdEx": 0.733, "AWS": 0.702, "Traf": 0.611, "Tweets": 0.606},
+}
+DETECTORS = ("lstmgan", "iforest")
+
+CSV_FIELDS = [
+    "subset", "series", "detector", "seed", "n_timestamps", "window", "step", "n_windows",
+    "n_true", "tp", "fp", "fn", "precision", "recall", "f1", "roc_auc",
+    "average_precision", "fit_seconds", "total_seconds", "n_pred",
+    "median_pred_length", "max_pred_length", "pred_fraction", "median_true_length",
+    "error",
+]
+
+
+def make_detector(name, seed):
+    if name == "lstmgan":
+        return LSTMGANAnomalyDetector(random_state=seed)
+    if name == "iforest":
+        return IsolationForest(random_state=seed)
+    raise ValueError(name)
+
+
+def load_series(data_dir, key):
+    frame = pd.read_csv(data_dir / "data" / key)
+    timestamps = pd.to_datetime(frame["timestamp"]).to_numpy()
+    values = frame["value"].to_numpy(dtype=np.float64)
+    return timestamps, values
+
+
+def true_index_intervals(timestamps, windows):
+    """Map [start, end] timestamp strings to inclusive index intervals."""
+    intervals = []
+    for start, end in windows:
+        s = int(np.searchsorted(timestamps, np.datetime64(pd.Timestamp(start)), "left"))
+        e = int(np.searchsorted(timestamps, np.datetime64(pd.Timestamp(end)), "right")) - 1
+        s, e = max(s, 0), min(e, len(timestamps) - 1)
+        if e >= s:
+            intervals.append((s, e))
+        else:
+            log(f"  warning: window {start}..{end} holds no timestamp, dropped")
+    return intervals
+
+
+class _FitTimer:
+    """Time ``detector.fit`` inside ``detect_intervals`` without changing the call."""
+
+    def __init__(self, detector):
+        self.seconds = float("nan")
+        original = detector.fit
+
+        def fit(X, *args, **kwargs):
+            with stopwatch() as watch:
+                result = original(X, *args, **kwargs)
+            self.seconds = watch.seconds
+            return result
+
+        detector.fit = fit  # instance attribute shadows the method
+
+
+def run_one(subset, key, timestamps, values, true, name, args):
+    n = len(values)
+    step = args.step if args.step is not None else max(1, n // 1000)
+    n_windows = len(range(0, n - args.window + 1, step))
+    n_windows += int((n - args.window) % step != 0)
+    row = {
+        "subset": subset, "series": key, "detector": name, "seed": args.seed,
+        "n_timestamps": n, "window": args.window, "step": step, "n_windows": n_windows,
+        "n_true": len(true),
+        "median_true_length": float(np.median([e - s + 1 for s, e in true])),
+        "error": "",
+    }
+    detector = make_detector(name, args.seed)
+    timer = _FitTimer(detector)
+    try:
+        with stopwatch() as watch:
+            intervals, scores = detect_intervals(
+                values, detector, window=args.window, step=step
+            )
+    except Exception as exc:  # keep going; the row records the failure
+        traceback.print_exc(file=sys.stderr)
+        row["error"] = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:500]
+        return row
+    row["fit_seconds"] = timer.seconds
+    row["total_seconds"] = watch.seconds
+    pred = [(i.start, i.end) for i in intervals]
+    row.update(overlap_segment_scores(pred, true))
+    lengths = [e - s + 1 for s, e in pred]
+    row["n_pred"] = len(pred)
+    row["median_pred_length"] = float(np.median(lengths)) if lengths else float("nan")
+    row["max_pred_length"] = max(lengths) if lengths else float("nan")
+    row["pred_fraction"] = float(intervals_to_labels(pred, n).mean()) if pred else 0.0
+    try:
+        row.update(timestamp_scores_metrics(scores, intervals_to_labels(true, n)))
+    except ValueError as exc:
+        row["error"] = f"metrics: {exc}"
+    return row
+
+
+def _num(value):
+    if value is None or value == "":
+        return float("nan")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def summarise(rows, skipped, args):
+    """Markdown summary of the rows (dicts, possibly read back from CSV)."""
+    lines = [
+        "# NAB benchmark (Orion protocol: unsupervised, train = test)",
+        "",
+        f"Window {args.window}, step "
+        + (str(args.step) if args.step is not None else "max(1, n // 1000) (~1000 windows per series)")
+        + f", seed {args.seed}, default find_intervals (local z-score, z=4). "
+        "F1 = overlapping-segment F1 of tp/fp/fn summed over the subset's series; "
+        "AUC / AP = mean over series of per-timestamp ROC-AUC / average precision; "
+        "fit s = median seconds of one fit; TadGAN / AER = Orion 0.7.1 published F1 "
+        "(TadGAN: step 1, full training, so not like-for-like on cost).",
+        "",
+        environment_summary(),
+        "",
+    ]
+    subsets = [s for s in SUBSETS if any(r["subset"] == s for r in rows)]
+    headers = ["subset", "detector", "series", "tp", "fp", "fn", "P", "R", "F1",
+               "TadGAN F1", "AER F1", "AUC", "AP", "fit s", "errors"]
+    table = []
+    for subset in subsets:
+        short = SHORT[subset]
+        for name in DETECTORS:
+            sub = [r for r in rows if r["subset"] == subset and r["detector"] == name]
+            if not sub:
+                continue
+            ok = [r for r in sub if r.get("tp") not in (None, "")]
+            pooled = sum_overlap_scores(
+                [{k: int(_num(r[k])) for k in ("tp", "fp", "fn")} for r in ok]
+            )
+            aucs = [_num(r.get("roc_auc")) for r in ok]
+            aps = [_num(r.get("average_precision")) for r in ok]
+            n_err = sum(1 for r in sub if r.get("error"))
+            table.append([
+                short, name, len(ok), pooled["tp"], pooled["fp"], pooled["fn"],
+                fmt(pooled["precision"]), fmt(pooled["recall"]), fmt(pooled["f1"]),
+                fmt(PUBLISHED_F1["TadGAN"].get(short, float("nan"))),
+                fmt(PUBLISHED_F1["AER"].get(short, float("nan"))),
+                fmt(float(np.nanmean(aucs)) if any(map(math.isfinite, aucs)) else float("nan")),
+                fmt(float(np.nanmean(aps)) if any(map(math.isfinite, aps)) else float("nan")),
+                fmt(median([_num(r.get("fit_seconds")) for r in ok]), 1),
+                n_err,
+            ])
+    lines += ["## Per subset", "", markdown_table(
+        headers, table, align="ll" + "r" * (len(headers) - 2)), ""]
+
+    width = []
+    for subset in subsets:
+        for name in DETECTORS:
+            sub = [r for r in rows if r["subset"] == subset and r["detector"] == name
+                   and r.get("tp") not in (None, "")]
+            if not sub:
+                continue
+            n_pred = [_num(r["n_pred"]) for r in sub]
+            width.append([
+                SHORT[subset], name, fmt(median(n_pred), 1),
+                sum(1 for v in n_pred if v == 0),
+                fmt(median([_num(r["median_pred_length"]) for r in sub]), 1),
+                fmt(median([_num(r["max_pred_length"]) for r in sub]), 1),
+                fmt(median([_num(r["median_true_length"]) for r in sub]), 1),
+                fmt(float(np.mean([_num(r["pred_fraction"]) for r in sub])), 3),
+            ])
+    lines += [
+        "## Predicted vs true interval widths (timestamps)",
+        "",
+        "Median over series of: number of predicted intervals; each series' median and "
+        "max predicted-interval length; median true-window length. `zero` = series "
+        "with no predicted interval; `flagged` = mean fraction of timestamps inside "
+        "predicted intervals (true windows cover ~10 %).",
+        "",
+        markdown_table(["subset", "detector", "n pred", "zero", "pred len", "max pred len",
+                        "true len", "flagged"], width, align="ll" + "r" * 6),
+        "",
+    ]
+
+    per_series = []
+    for r in rows:
+        per_series.append([
+            r["series"], r["detector"], r.get("n_true", ""), r.get("tp", ""),
+            r.get("fp", ""), r.get("fn", ""), fmt(_num(r.get("roc_auc"))),
+            r.get("n_pred", ""), fmt(_num(r.get("median_pred_length")), 0),
+            fmt(_num(r.get("fit_seconds")), 1), (r.get("error") or "")[:80],
+        ])
+    lines += ["## Per series", "", markdown_table(
+        ["series", "detector", "true", "tp", "fp", "fn", "AUC", "n pred", "pred len",
+         "fit s", "error"], per_series, align="ll" + "r" * 8 + "l"), ""]
+    if skipped:
+        lines += ["## Skipped (empty label list)", ""] + [f"- {k}" for k in skipped] + [""]
+    return "\n".join(lines), markdown_table(
+        headers, table, align="ll" + "r" * (len(headers) - 2))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
+    parser.add_argument("--subsets", nargs="+", choices=SUBSETS, default=list(SUBSETS))
+    parser.add_argument("--max-series-per-subset", type=int, default=None)
+    parser.add_argument("--window", type=int, default=100)
+    parser.add_argument("--step", type=int, default=None,
+                        help="window step (default: max(1, len(series) // 1000))")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--detectors", nargs="+", choices=DETECTORS, default=list(DETECTORS))
+    parser.add_argument("--resume", action="store_true",
+                        help="keep rows of an existing nab_series.csv and skip them")
+    args = parser.parse_args(argv)
+
+    with open(args.data_dir / "labels" / "combined_windows.json", encoding="utf-8") as fh:
+        labels = json.load(fh)
+    csv_path = args.output_dir / "nab_series.csv"
+    md_path = args.output_dir / "nab_summary.md"
+
+    rows = []
+    if args.resume and csv_path.exists():
+        with open(csv_path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        log(f"resume: {len(rows)} rows from {csv_path}")
+    done = {(r["series"], r["detector"]) for r in rows if not r.get("error")}
+    rows = [r for r in rows if (r["series"], r["detector"]) in done]
+
+    skipped = []
+    log(environment_summary())
+    for subset in args.subsets:
+        keys = sorted(k for k in labels if k.split("/")[0] == subset)
+        empty = [k for k in keys if not labels[k]]
+        for k in empty:
+            log(f"skip {k}: empty label list")
+        skipped += empty
+        keys = [k for k in keys if labels[k]]
+        if args.max_series_per_subset is not None:
+            keys = keys[: args.max_series_per_subset]
+        for i, key in enumerate(keys, 1):
+            todo = [d for d in args.detectors if (key, d) not in done]
+            if not todo:
+                continue
+            timestamps, values = load_series(args.data_dir, key)
+            true = true_index_intervals(timestamps, labels[key])
+            for name in todo:
+                row = run_one(subset, key, timestamps, values, true, name, args)
+                rows = [r for r in rows if (r["series"], r["detector"]) != (key, name)]
+                rows.append(row)
+                log(
+                    f"[{subset} {i}/{len(keys)}] {key} {name}: n={row['n_timestamps']} "
+                    f"step={row['step']} tp/fp/fn={row.get('tp')}/{row.get('fp')}/"
+                    f"{row.get('fn')} auc={fmt(_num(row.get('roc_auc')))} "
+                    f"n_pred={row.get('n_pred')} pred_len={fmt(_num(row.get('median_pred_length')), 0)} "
+                    f"true_len={fmt(row['median_true_length'], 0)} "
+                    f"fit={fmt(_num(row.get('fit_seconds')), 1)}s "
+                    f"total={fmt(_num(row.get('total_seconds')), 1)}s"
+                    + (f" ERROR {row['error']}" if row["error"] else "")
+                )
+            order = {(s, d): j for j, (s, d) in enumerate(
+                (k, d) for k in sorted(labels) for d in DETECTORS)}
+            rows.sort(key=lambda r: order.get((r["series"], r["detector"]), 0))
+            write_csv(csv_path, rows, CSV_FIELDS)
+            write_text(md_path, summarise(rows, skipped, args)[0])
+
+    summary, table = summarise(rows, skipped, args)
+    write_csv(csv_path, rows, CSV_FIELDS)
+    write_text(md_path, summary)
+    print(table)
+    log(f"wrote {csv_path} and {md_path}")
+
+
+if __name__ == "__main__":
+    main()
