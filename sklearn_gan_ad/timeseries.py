@@ -23,6 +23,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 __all__ = [
     "Interval",
     "detect_intervals",
+    "smooth_scores",
     "find_intervals",
     "intervals_to_labels",
     "make_windows",
@@ -807,7 +808,9 @@ def detect_intervals(
     *,
     window,
     step=1,
-    aggregate="median",
+    scores="window",
+    aggregate="mean",
+    smooth="auto",
     fit=True,
     **interval_kwargs,
 ):
@@ -822,18 +825,32 @@ def detect_intervals(
         *lower* means more anomalous (scikit-learn convention), and ``fit(X)``
         if ``fit=True``. Rows of ``X`` are windows flattened row-major to
         ``window * n_channels`` features (all channels of the first step,
-        then of the second, ...). If the detector also has
-        ``feature_scores(X)`` returning per-feature anomaly contributions of
-        shape ``(n_windows, window * n_channels)`` (higher = more anomalous),
-        those are summed over channels and used as per-step scores instead of
-        the per-window score.
+        then of the second, ...). With ``scores="step"`` it needs
+        ``feature_scores(X)`` instead, returning per-feature anomaly
+        contributions of shape ``(n_windows, window * n_channels)`` (higher =
+        more anomalous).
     window : int
         Window length.
     step : int, default=1
         Distance between window starts.
-    aggregate : {"mean", "median", "max"}, default="median"
+    aggregate : {"mean", "median", "max"}, default="mean"
         How overlapping window scores are combined per timestamp (see
         :func:`windows_to_timestamps`).
+    scores : {"window", "step"}, default="window"
+        ``"window"`` spreads each window's anomaly score (``-score_samples``)
+        over its time steps; ``"step"`` uses the detector's per-step
+        contributions (``feature_scores``, summed over channels). Window
+        scores gave the better per-timestamp ROC-AUC on NAB and found the
+        spike, level shift and frequency change of the synthetic tests; step
+        scores gave a slightly higher interval F1 on NAB (docs' benchmark page).
+    smooth : int or "auto", default="auto"
+        Width of the moving average applied to the per-timestamp scores before
+        thresholding (:func:`smooth_scores`); 1 disables it. ``"auto"`` is a
+        quarter of ``window`` for step scores — spiky per-step errors would
+        otherwise break one anomaly into many tiny intervals — and 1 for window
+        scores, which spreading over the window already smooths. The width
+        follows the window, not the series length, so results do not depend on
+        how long the series is.
     fit : bool, default=True
         If True, ``detector.fit`` is called on the windows first. The passed
         object itself is fitted in place (it is not cloned), so it can be
@@ -841,7 +858,10 @@ def detect_intervals(
         be fitted on windows of the same shape.
     **interval_kwargs
         Passed on to :func:`find_intervals` (``threshold``, ``z``,
-        ``contamination``, ``local_window``, ...).
+        ``contamination``, ``local_window``, ...). Unless given, ``z=3.0``
+        and ``min_gap=window`` (flags less than a window apart are one event)
+        are used: on the NAB benchmark they gave a better interval F1 than
+        ``find_intervals``' own defaults (see the docs' benchmark page).
 
     Returns
     -------
@@ -867,12 +887,13 @@ def detect_intervals(
     """
     if not isinstance(fit, (bool, np.bool_)):
         raise ValueError(f"fit must be a bool, got {fit!r}.")
-    if not callable(getattr(detector, "score_samples", None)) and not callable(
-        getattr(detector, "feature_scores", None)
-    ):
+    if scores not in ("window", "step"):
+        raise ValueError(f"scores must be 'window' or 'step', got {scores!r}.")
+    method = "score_samples" if scores == "window" else "feature_scores"
+    if not callable(getattr(detector, method, None)):
         raise TypeError(
-            f"detector {type(detector).__name__} has neither score_samples "
-            "nor feature_scores."
+            f"detector {type(detector).__name__} has no {method} method, "
+            f"needed for scores={scores!r}."
         )
     if fit and not callable(getattr(detector, "fit", None)):
         raise TypeError(
@@ -890,7 +911,7 @@ def detect_intervals(
     if fit:
         detector.fit(X)
 
-    if callable(getattr(detector, "feature_scores", None)):
+    if scores == "step":
         contributions = np.asarray(detector.feature_scores(X), dtype=np.float64)
         if contributions.shape != X.shape:
             raise ValueError(
@@ -911,5 +932,37 @@ def detect_intervals(
     timestamp_scores = windows_to_timestamps(
         window_values, starts, n_timestamps, aggregate, window=window
     )
+    if smooth == "auto":
+        smooth = max(1, window // 4) if scores == "step" else 1
+    timestamp_scores = smooth_scores(timestamp_scores, smooth)
+    interval_kwargs = {"z": 3.0, "min_gap": window, **interval_kwargs}
     intervals = find_intervals(timestamp_scores, **interval_kwargs)
     return intervals, timestamp_scores
+
+
+def smooth_scores(scores, width):
+    """Centred moving average of per-timestamp scores, edges padded with their value.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_timestamps,)
+        Per-timestamp scores.
+    width : int
+        Number of timestamps averaged; 1 returns the scores unchanged.
+
+    Returns
+    -------
+    smoothed : ndarray of shape (n_timestamps,)
+
+    Examples
+    --------
+    >>> from sklearn_gan_ad.timeseries import smooth_scores
+    >>> smooth_scores([0.0, 0.0, 3.0, 0.0, 0.0], 3)
+    array([0., 1., 1., 1., 0.])
+    """
+    scores = _check_1d_scores(scores)
+    width = _check_int(width, "width", min_value=1)
+    if width == 1:
+        return scores
+    padded = np.pad(scores, (width // 2, width - 1 - width // 2), mode="edge")
+    return np.convolve(padded, np.ones(width) / width, mode="valid")

@@ -19,6 +19,7 @@ from sklearn_gan_ad.timeseries import (
     make_windows,
     overlap_segment_scores,
     sum_overlap_scores,
+    smooth_scores,
     timestamp_scores_metrics,
     windows_to_timestamps,
 )
@@ -755,12 +756,12 @@ def test_detect_intervals_spreads_negated_score_samples():
     assert [(i.start, i.end) for i in intervals] == [(4, 6)]
 
 
-def test_detect_intervals_prefers_feature_scores_summed_over_channels():
+def test_detect_intervals_step_scores_are_feature_scores_summed_over_channels():
     series = np.column_stack([np.arange(6.0), 100 + np.arange(6.0)])
 
     _, scores = detect_intervals(
-        series, _FeatureScoringDetector(), window=3, aggregate="mean",
-        threshold=1e9,
+        series, _FeatureScoringDetector(), window=3, scores="step",
+        aggregate="mean", smooth=1, threshold=1e9,
     )
 
     # Each step's contribution is x0 + x1 = 2 t + 100 in every window.
@@ -768,8 +769,35 @@ def test_detect_intervals_prefers_feature_scores_summed_over_channels():
 
 
 def test_detect_intervals_rejects_detector_without_scores():
-    with pytest.raises(TypeError, match="neither score_samples"):
+    with pytest.raises(TypeError, match="no score_samples method"):
         detect_intervals(np.arange(10.0), object(), window=3)
+
+
+def test_detect_intervals_step_scores_need_feature_scores():
+    with pytest.raises(TypeError, match="no feature_scores method"):
+        detect_intervals(np.arange(10.0), _RecordingDetector(), window=3, scores="step")
+
+
+def test_detect_intervals_rejects_unknown_score_source():
+    with pytest.raises(ValueError, match="scores must be 'window' or 'step'"):
+        detect_intervals(np.arange(10.0), _RecordingDetector(), window=3, scores="point")
+
+
+def test_smooth_scores_is_a_centred_moving_average():
+    assert_allclose(smooth_scores([0.0, 0.0, 3.0, 0.0, 0.0], 3), [0, 1, 1, 1, 0])
+
+
+def test_smooth_scores_of_width_one_returns_the_scores():
+    assert_allclose(smooth_scores([1.0, 5.0, 2.0], 1), [1.0, 5.0, 2.0])
+
+
+def test_pruning_drops_intervals_far_weaker_than_the_strongest():
+    # TadGAN's rule: a weak interval barely above the unflagged background
+    # goes when a far stronger one exists
+    scores = np.full(100, 0.85)
+    scores[10], scores[50] = 10.0, 0.95
+    kept = find_intervals(scores, threshold=0.9, prune=0.5)
+    assert [(i.start, i.end) for i in kept] == [(10, 10)]
 
 
 def test_detect_intervals_rejects_bad_interval_kwargs():
