@@ -103,8 +103,9 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.svm import OneClassSVM  # noqa: E402
 from sklearn.utils.validation import check_is_fitted, validate_data  # noqa: E402
 
-from sklearn_gan_ad import GANAnomalyDetector  # noqa: E402
+from sklearn_gan_ad import GANAnomalyDetector
 from sklearn_gan_ad.networks import MLPDecoder, MLPEncoder  # noqa: E402
+from sklearn_gan_ad.scoring import robust_location_scale  # noqa: E402
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared/data/adbench"
 DEFAULT_OUTPUT_DIR = Path(__file__).resolve().parent / "results"
@@ -112,9 +113,21 @@ SETTINGS = ("unsupervised", "novelty")
 BASELINE = "iforest"
 
 CSV_FIELDS = [
-    "dataset", "n_rows", "n_features", "anomaly_ratio", "setting", "detector", "params",
-    "seed", "n_fit", "n_test", "roc_auc", "average_precision", "fit_seconds",
-    "score_seconds", "error",
+    "dataset",
+    "n_rows",
+    "n_features",
+    "anomaly_ratio",
+    "setting",
+    "detector",
+    "params",
+    "seed",
+    "n_fit",
+    "n_test",
+    "roc_auc",
+    "average_precision",
+    "fit_seconds",
+    "score_seconds",
+    "error",
 ]
 
 
@@ -137,13 +150,19 @@ class MLPAutoencoder(OutlierMixin, BaseEstimator):
         Encoder hidden layers; the decoder mirrors them.
     latent_dim : int or "auto", default="auto"
         ``"auto"``: ``ceil(n_features / 4)`` clipped to [2, 32].
-    epochs : int or "auto", default="auto"
-        ``"auto"``: ``clip(round(1500 / n_batches), 20, 300)``, about 1,500 steps.
+    epochs : int or "auto", default=10
+        As ``GANAnomalyDetector``'s default. ``"auto"``:
+        ``clip(round(1500 / n_batches), 20, 300)``, about 1,500 steps.
     batch_size : int, default=128
         Rows per Adam step (capped at the number of rows); the last batch of an
         epoch may be smaller, as in skorch.
     learning_rate : float, default=1e-3
         Adam learning rate.
+    latent_weight : float, default=0.0
+        Weight of the codes' Mahalanobis distance (to the training codes, robustly
+        standardised) added to the standardised reconstruction error — the
+        autoencoder's counterpart of the GAN's latent-prior score, without an
+        adversarially matched prior.
     random_state : int or None, default=None
         ``torch.manual_seed`` for weights and shuffling (torch's global state is
         restored after fit).
@@ -155,8 +174,18 @@ class MLPAutoencoder(OutlierMixin, BaseEstimator):
     latent_dim_, n_epochs_ : int
     """
 
-    def __init__(self, *, hidden_layer_sizes=(64, 64), latent_dim="auto", epochs="auto",
-                 batch_size=128, learning_rate=1e-3, random_state=None):
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(64, 64),
+        latent_dim="auto",
+        epochs=10,
+        batch_size=128,
+        learning_rate=1e-3,
+        latent_weight=0.0,
+        random_state=None,
+    ):
+        self.latent_weight = latent_weight
         self.hidden_layer_sizes = hidden_layer_sizes
         self.latent_dim = latent_dim
         self.epochs = epochs
@@ -169,12 +198,18 @@ class MLPAutoencoder(OutlierMixin, BaseEstimator):
         n_samples, n_features = X.shape
         mean, scale = X.mean(axis=0), X.std(axis=0)
         scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0
-        latent_dim = (int(np.clip(math.ceil(n_features / 4), 2, 32))
-                      if self.latent_dim == "auto" else int(self.latent_dim))
+        latent_dim = (
+            int(np.clip(math.ceil(n_features / 4), 2, 32))
+            if self.latent_dim == "auto"
+            else int(self.latent_dim)
+        )
         batch_size = min(self.batch_size, n_samples)
         n_batches = math.ceil(n_samples / batch_size)
-        epochs = (int(np.clip(round(1500 / n_batches), 20, 300))
-                  if self.epochs == "auto" else int(self.epochs))
+        epochs = (
+            int(np.clip(round(1500 / n_batches), 20, 300))
+            if self.epochs == "auto"
+            else int(self.epochs)
+        )
         hidden = tuple(self.hidden_layer_sizes)
         data = torch.as_tensor(np.clip((X - mean) / scale, -1e4, 1e4), dtype=torch.float32)
 
@@ -203,17 +238,37 @@ class MLPAutoencoder(OutlierMixin, BaseEstimator):
         self.encoder_, self.decoder_ = encoder, decoder
         self.input_mean_, self.input_scale_ = mean, scale
         self.latent_dim_, self.n_epochs_ = latent_dim, epochs
+        errors, codes = self._errors_and_codes(X)
+        self.code_mean_ = codes.mean(axis=0)
+        self.code_precision_ = np.linalg.pinv(np.atleast_2d(np.cov(codes.T)))
+        self.error_stats_ = robust_location_scale(errors)
+        self.code_stats_ = robust_location_scale(self._mahalanobis(codes))
         return self
 
-    def score_samples(self, X):
-        """Minus the mean squared reconstruction error of each standardised row."""
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+    def _errors_and_codes(self, X):
         Z = (X - self.input_mean_) / self.input_scale_
         x = torch.as_tensor(np.clip(Z, -1e4, 1e4), dtype=torch.float32)
         with torch.no_grad():
-            reconstruction = self.decoder_(self.encoder_(x)).double().numpy()
-        return -np.mean((Z - reconstruction) ** 2, axis=1)
+            codes = self.encoder_(x)
+            reconstruction = self.decoder_(codes).double().numpy()
+        return np.mean((Z - reconstruction) ** 2, axis=1), codes.double().numpy()
+
+    def _mahalanobis(self, codes):
+        centred = codes - self.code_mean_
+        return np.einsum("ij,jk,ik->i", centred, self.code_precision_, centred)
+
+    def score_samples(self, X):
+        """Minus the standardised reconstruction error (plus weighted latent distance)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        errors, codes = self._errors_and_codes(X)
+        score = (errors - self.error_stats_[0]) / self.error_stats_[1]
+        if self.latent_weight:
+            distance = self._mahalanobis(codes)
+            score = score + self.latent_weight * (
+                (distance - self.code_stats_[0]) / self.code_stats_[1]
+            )
+        return -score
 
 
 # -- detector registry ---------------------------------------------------------------
@@ -222,6 +277,7 @@ class MLPAutoencoder(OutlierMixin, BaseEstimator):
 def _gan(**fixed):
     def build(seed, gan_params):
         return GANAnomalyDetector(**{**fixed, **gan_params, "random_state": seed})
+
     return build
 
 
@@ -230,14 +286,20 @@ DETECTORS = {
     "gan-reconstruction": _gan(score="reconstruction"),
     "gan-discriminator": _gan(score="discriminator"),
     "autoencoder": lambda seed, _: MLPAutoencoder(random_state=seed),
+    "autoencoder-latent": lambda seed, _: MLPAutoencoder(latent_weight=0.5, random_state=seed),
     "iforest": lambda seed, _: IsolationForest(random_state=seed),
     "lof": lambda seed, _: LocalOutlierFactor(novelty=True),
     "ocsvm": lambda seed, _: OneClassSVM(),
 }
 LABELS = {
-    "gan": "GAN", "gan-reconstruction": "GAN (reconstruction)",
-    "gan-discriminator": "GAN (discriminator)", "autoencoder": "Autoencoder",
-    "iforest": "IsolationForest", "lof": "LOF (novelty)", "ocsvm": "OneClassSVM",
+    "gan": "GAN",
+    "gan-reconstruction": "GAN (reconstruction)",
+    "gan-discriminator": "GAN (discriminator)",
+    "autoencoder": "Autoencoder",
+    "autoencoder-latent": "Autoencoder + latent Mahalanobis",
+    "iforest": "IsolationForest",
+    "lof": "LOF (novelty)",
+    "ocsvm": "OneClassSVM",
 }
 
 
@@ -279,16 +341,27 @@ def load_datasets(data_dir, patterns, quick):
     return datasets[:4] if quick else datasets
 
 
-def run_one(detector, seed, setting, X, y, gan_params):
-    """Split, scale, fit and score once; returns the metrics (NaN and an error on failure)."""
+def run_one(detector, seed, setting, X, y, gan_params, split_seed=None):
+    """Split, scale, fit and score once; returns the metrics (NaN and an error on failure).
+
+    The split uses ``split_seed`` when given (stability runs: one split, several
+    ``random_state`` values), else ``seed`` (ADBench's protocol).
+    """
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=seed)
+        X, y, test_size=0.3, stratify=y, random_state=seed if split_seed is None else split_seed
+    )
     X_fit = X_train if setting == "unsupervised" else X_train[y_train == 0]
     scaler = StandardScaler().fit(X_fit)
     X_fit, X_test = scaler.transform(X_fit), scaler.transform(X_test)
-    result = dict(n_fit=len(X_fit), n_test=len(X_test), roc_auc=float("nan"),
-                  average_precision=float("nan"), fit_seconds=float("nan"),
-                  score_seconds=float("nan"), error="")
+    result = dict(
+        n_fit=len(X_fit),
+        n_test=len(X_test),
+        roc_auc=float("nan"),
+        average_precision=float("nan"),
+        fit_seconds=float("nan"),
+        score_seconds=float("nan"),
+        error="",
+    )
     try:
         estimator = DETECTORS[detector](seed, gan_params)
         with stopwatch() as fit_watch:
@@ -299,7 +372,8 @@ def run_one(detector, seed, setting, X, y, gan_params):
         result["score_seconds"] = score_watch.seconds
         if not np.all(np.isfinite(anomaly_score)):
             raise FloatingPointError(
-                f"{np.sum(~np.isfinite(anomaly_score))} non-finite test scores")
+                f"{np.sum(~np.isfinite(anomaly_score))} non-finite test scores"
+            )
         result["roc_auc"] = roc_auc_score(y_test, anomaly_score)
         result["average_precision"] = average_precision_score(y_test, anomaly_score)
     except Exception:  # noqa: BLE001 - report every failure and go on with the others
@@ -313,8 +387,11 @@ def summarise(rows, datasets, detectors, setting):
     table = {}
     for name, _, _ in datasets:
         for detector in detectors:
-            runs = [r for r in rows if r["dataset"] == name and r["detector"] == detector
-                    and r["setting"] == setting]
+            runs = [
+                r
+                for r in rows
+                if r["dataset"] == name and r["detector"] == detector and r["setting"] == setting
+            ]
             if not runs:
                 continue
             auc, auc_std = mean_std([r["roc_auc"] for r in runs])
@@ -322,9 +399,16 @@ def summarise(rows, datasets, detectors, setting):
             fit_s, _ = mean_std([r["fit_seconds"] for r in runs])
             score_s, _ = mean_std([r["score_seconds"] for r in runs])
             table[name, detector] = dict(
-                auc=auc, auc_std=auc_std, ap=ap, ap_std=ap_std, fit=fit_s, score=score_s,
+                auc=auc,
+                auc_std=auc_std,
+                ap=ap,
+                ap_std=ap_std,
+                fit=fit_s,
+                score=score_s,
                 fit_total=float(np.nansum([r["fit_seconds"] for r in runs])),
-                failures=sum(bool(r["error"]) for r in runs), n=len(runs))
+                failures=sum(bool(r["error"]) for r in runs),
+                n=len(runs),
+            )
     return table
 
 
@@ -337,11 +421,17 @@ def report(rows, datasets, detectors, setting, gan_params, wall_seconds):
     parts.append(
         f"{len(names)} datasets, seeds {' '.join(map(str, seeds))}, stratified 70/30 split, "
         f"StandardScaler on the fitted rows, anomaly score = -score_samples. "
-        f"ROC-AUC shown as mean ± sample std over seeds.")
+        f"ROC-AUC shown as mean ± sample std over seeds."
+    )
     if gan_params:
         parts.append(f"GAN overrides: `{gan_params}`.")
-    parts += ["", f"Command: `{' '.join(sys.argv)}`", "",
-              f"Environment: {environment_summary()}", ""]
+    parts += [
+        "",
+        f"Command: `{' '.join(sys.argv)}`",
+        "",
+        f"Environment: {environment_summary()}",
+        "",
+    ]
     if wall_seconds is not None:
         parts += [f"Wall time of the whole run: {wall_seconds:.0f} s.", ""]
 
@@ -356,13 +446,36 @@ def report(rows, datasets, detectors, setting, gan_params, wall_seconds):
         std = np.nanmean([c["auc_std"] for c in cells]) if len(seeds) > 1 else float("nan")
         fit_total = sum(c["fit_total"] for c in cells)
         failures = sum(c["failures"] for c in cells)
-        summary_rows.append([
-            LABELS[detector], setting, fmt(auc), fmt(ap), fmt(std), f"{fit_total:.1f}",
-            f"{sum(not math.isnan(c['auc']) for c in cells)}/{len(cells)}"
-            + (f" ({failures} failed fits)" if failures else "")])
-    parts += ["## Summary (mean over datasets of per-dataset means)", "", markdown_table(
-        ["detector", "setting", "ROC-AUC", "AP", "mean seed std of ROC-AUC", "total fit s",
-         "datasets"], summary_rows, align="llrrrrr"), ""]
+        summary_rows.append(
+            [
+                LABELS[detector],
+                setting,
+                fmt(auc),
+                fmt(ap),
+                fmt(std),
+                f"{fit_total:.1f}",
+                f"{sum(not math.isnan(c['auc']) for c in cells)}/{len(cells)}"
+                + (f" ({failures} failed fits)" if failures else ""),
+            ]
+        )
+    parts += [
+        "## Summary (mean over datasets of per-dataset means)",
+        "",
+        markdown_table(
+            [
+                "detector",
+                "setting",
+                "ROC-AUC",
+                "AP",
+                "mean seed std of ROC-AUC",
+                "total fit s",
+                "datasets",
+            ],
+            summary_rows,
+            align="llrrrrr",
+        ),
+        "",
+    ]
 
     # per dataset
     per_dataset = []
@@ -371,12 +484,27 @@ def report(rows, datasets, detectors, setting, gan_params, wall_seconds):
             if (name, detector) not in table:
                 continue
             c = table[name, detector]
-            per_dataset.append([
-                name, LABELS[detector], setting, fmt_mean_std(c["auc"], c["auc_std"]),
-                fmt(c["ap"]), fmt(c["fit"], 2), fmt(c["score"], 3)])
-    parts += ["## Per dataset", "", markdown_table(
-        ["dataset", "detector", "setting", "ROC-AUC", "AP", "fit s", "score s"],
-        per_dataset, align="lllrrrr"), ""]
+            per_dataset.append(
+                [
+                    name,
+                    LABELS[detector],
+                    setting,
+                    fmt_mean_std(c["auc"], c["auc_std"]),
+                    fmt(c["ap"]),
+                    fmt(c["fit"], 2),
+                    fmt(c["score"], 3),
+                ]
+            )
+    parts += [
+        "## Per dataset",
+        "",
+        markdown_table(
+            ["dataset", "detector", "setting", "ROC-AUC", "AP", "fit s", "score s"],
+            per_dataset,
+            align="lllrrrr",
+        ),
+        "",
+    ]
 
     # side by side against IsolationForest
     others = [d for d in detectors if d != BASELINE]
@@ -394,47 +522,94 @@ def report(rows, datasets, detectors, setting, gan_params, wall_seconds):
                 diffs[d].append(diff)
                 row += [fmt(value), fmt(diff, signed=True)]
             diff_rows.append(row)
-        mean_row = ["**mean**", fmt(np.nanmean([table[n, BASELINE]["auc"] for n in names
-                                                 if (n, BASELINE) in table]))]
+        mean_row = [
+            "**mean**",
+            fmt(np.nanmean([table[n, BASELINE]["auc"] for n in names if (n, BASELINE) in table])),
+        ]
         for d in others:
             values = [table[n, d]["auc"] for n in names if (n, d) in table]
             mean_row += [fmt(np.nanmean(values)), fmt(np.nanmean(diffs[d]), signed=True)]
         diff_rows.append(mean_row)
         wins = ", ".join(
             f"{LABELS[d]} above IF on {sum(x > 0 for x in diffs[d] if math.isfinite(x))}"
-            f"/{sum(math.isfinite(x) for x in diffs[d])}" for d in others)
-        parts += [f"## ROC-AUC minus {LABELS[BASELINE]} (per-dataset means)", "",
-                  markdown_table(headers, diff_rows), "", wins + ".", ""]
+            f"/{sum(math.isfinite(x) for x in diffs[d])}"
+            for d in others
+        )
+        parts += [
+            f"## ROC-AUC minus {LABELS[BASELINE]} (per-dataset means)",
+            "",
+            markdown_table(headers, diff_rows),
+            "",
+            wins + ".",
+            "",
+        ]
 
     errors = [r for r in rows if r["setting"] == setting and r["error"]]
     if errors:
         parts += ["## Failed fits", ""]
         for r in errors:
-            parts += [f"{r['dataset']} / {LABELS[r['detector']]} / seed {r['seed']}:", "",
-                      "```", r["error"].rstrip(), "```", ""]
+            parts += [
+                f"{r['dataset']} / {LABELS[r['detector']]} / seed {r['seed']}:",
+                "",
+                "```",
+                r["error"].rstrip(),
+                "```",
+                "",
+            ]
     return "\n".join(parts)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="See the module docstring for the protocol.")
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
-                        help=f"folder of .npz files (default: {DEFAULT_DATA_DIR})")
-    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR,
-                        help=f"where the CSV and markdown go (default: {DEFAULT_OUTPUT_DIR})")
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="See the module docstring for the protocol.",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help=f"folder of .npz files (default: {DEFAULT_DATA_DIR})",
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=DEFAULT_OUTPUT_DIR,
+        help=f"where the CSV and markdown go (default: {DEFAULT_OUTPUT_DIR})",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--detectors", nargs="+", choices=list(DETECTORS),
-                        default=["gan", "iforest"])
+    parser.add_argument(
+        "--split-seed",
+        type=int,
+        default=None,
+        help="use this one split for every seed, so that only the "
+        "detectors' random_state varies (stability runs)",
+    )
+    parser.add_argument(
+        "--detectors", nargs="+", choices=list(DETECTORS), default=["gan", "iforest"]
+    )
     parser.add_argument("--setting", choices=[*SETTINGS, "both"], default="unsupervised")
-    parser.add_argument("--datasets", nargs="+", metavar="SUBSTRING",
-                        help="keep only files whose name contains one of these (case-insensitive)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: the 4 smallest files and the first seed only")
-    parser.add_argument("--gan-param", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a GANAnomalyDetector hyperparameter (repeatable)")
-    parser.add_argument("--tag", default="",
-                        help="suffix for the result file names, e.g. for --gan-param variants")
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        metavar="SUBSTRING",
+        help="keep only files whose name contains one of these (case-insensitive)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: the 4 smallest files and the first seed only",
+    )
+    parser.add_argument(
+        "--gan-param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a GANAnomalyDetector hyperparameter (repeatable)",
+    )
+    parser.add_argument(
+        "--tag", default="", help="suffix for the result file names, e.g. for --gan-param variants"
+    )
     args = parser.parse_args(argv)
     try:
         args.gan_params = parse_gan_params(args.gan_param)
@@ -452,29 +627,50 @@ def main(argv=None):
     settings = list(SETTINGS) if args.setting == "both" else [args.setting]
     datasets = load_datasets(args.data_dir, args.datasets, args.quick)
     suffix = f"_{args.tag}" if args.tag else ""
-    log(f"{len(datasets)} datasets, seeds {args.seeds}, detectors {args.detectors}, "
-        f"settings {settings}, GAN overrides {args.gan_params or 'none'}")
+    log(
+        f"{len(datasets)} datasets, seeds {args.seeds}, detectors {args.detectors}, "
+        f"settings {settings}, GAN overrides {args.gan_params or 'none'}"
+    )
     start = time.perf_counter()
     rows = []
     for name, X, y in datasets:
         for setting in settings:
             for detector in args.detectors:
                 for seed in args.seeds:
-                    result = run_one(detector, seed, setting, X, y, args.gan_params)
-                    params = (repr(args.gan_params) if detector.startswith("gan")
-                              and args.gan_params else "")
-                    rows.append(dict(
-                        dataset=name, n_rows=len(y), n_features=X.shape[1],
-                        anomaly_ratio=float(np.mean(y)), setting=setting, detector=detector,
-                        params=params, seed=seed, **result))
-                    log(f"[{time.perf_counter() - start:7.1f}s] {name} {detector} seed={seed} "
+                    result = run_one(
+                        detector, seed, setting, X, y, args.gan_params, args.split_seed
+                    )
+                    params = (
+                        repr(args.gan_params)
+                        if detector.startswith("gan") and args.gan_params
+                        else ""
+                    )
+                    rows.append(
+                        dict(
+                            dataset=name,
+                            n_rows=len(y),
+                            n_features=X.shape[1],
+                            anomaly_ratio=float(np.mean(y)),
+                            setting=setting,
+                            detector=detector,
+                            params=params,
+                            seed=seed,
+                            **result,
+                        )
+                    )
+                    log(
+                        f"[{time.perf_counter() - start:7.1f}s] {name} {detector} seed={seed} "
                         f"{setting}: fit {result['fit_seconds']:.2f}s "
                         f"score {result['score_seconds']:.3f}s "
                         f"AUC {result['roc_auc']:.3f} AP {result['average_precision']:.3f}"
-                        + (" FAILED" if result["error"] else ""))
+                        + (" FAILED" if result["error"] else "")
+                    )
         for setting in settings:  # keep finished work if the run is interrupted
-            write_csv(args.output_dir / f"adbench_{setting}{suffix}.csv",
-                      [r for r in rows if r["setting"] == setting], CSV_FIELDS)
+            write_csv(
+                args.output_dir / f"adbench_{setting}{suffix}.csv",
+                [r for r in rows if r["setting"] == setting],
+                CSV_FIELDS,
+            )
     wall = time.perf_counter() - start
     for setting in settings:
         text = report(rows, datasets, args.detectors, setting, args.gan_params, wall)

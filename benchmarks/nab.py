@@ -128,10 +128,30 @@ PUBLISHED_F1 = {
 DETECTORS = ("lstmgan", "iforest")
 
 CSV_FIELDS = [
-    "subset", "series", "detector", "seed", "n_timestamps", "window", "step", "n_windows",
-    "n_true", "tp", "fp", "fn", "precision", "recall", "f1", "roc_auc",
-    "average_precision", "fit_seconds", "total_seconds", "n_pred",
-    "median_pred_length", "max_pred_length", "pred_fraction", "median_true_length",
+    "subset",
+    "series",
+    "detector",
+    "seed",
+    "n_timestamps",
+    "window",
+    "step",
+    "n_windows",
+    "n_true",
+    "tp",
+    "fp",
+    "fn",
+    "precision",
+    "recall",
+    "f1",
+    "roc_auc",
+    "average_precision",
+    "fit_seconds",
+    "total_seconds",
+    "n_pred",
+    "median_pred_length",
+    "max_pred_length",
+    "pred_fraction",
+    "median_true_length",
     "error",
 ]
 
@@ -187,8 +207,14 @@ def run_one(subset, key, timestamps, values, true, name, args):
     n_windows = len(range(0, n - args.window + 1, step))
     n_windows += int((n - args.window) % step != 0)
     row = {
-        "subset": subset, "series": key, "detector": name, "seed": args.seed,
-        "n_timestamps": n, "window": args.window, "step": step, "n_windows": n_windows,
+        "subset": subset,
+        "series": key,
+        "detector": name,
+        "seed": args.seed,
+        "n_timestamps": n,
+        "window": args.window,
+        "step": step,
+        "n_windows": n_windows,
         "n_true": len(true),
         "median_true_length": float(np.median([e - s + 1 for s, e in true])),
         "error": "",
@@ -197,9 +223,7 @@ def run_one(subset, key, timestamps, values, true, name, args):
     timer = _FitTimer(detector)
     try:
         with stopwatch() as watch:
-            intervals, scores = detect_intervals(
-                values, detector, window=args.window, step=step
-            )
+            intervals, scores = detect_intervals(values, detector, window=args.window, step=step)
     except Exception as exc:  # keep going; the row records the failure
         traceback.print_exc(file=sys.stderr)
         row["error"] = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:500]
@@ -235,7 +259,11 @@ def summarise(rows, skipped, args):
         "# NAB benchmark (Orion protocol: unsupervised, train = test)",
         "",
         f"Window {args.window}, step "
-        + (str(args.step) if args.step is not None else "max(1, n // 1000) (~1000 windows per series)")
+        + (
+            str(args.step)
+            if args.step is not None
+            else "max(1, n // 1000) (~1000 windows per series)"
+        )
         + f", seed {args.seed}, default find_intervals (local z-score, z=4). "
         "F1 = overlapping-segment F1 of tp/fp/fn summed over the subset's series; "
         "AUC / AP = mean over series of per-timestamp ROC-AUC / average precision; "
@@ -246,8 +274,23 @@ def summarise(rows, skipped, args):
         "",
     ]
     subsets = [s for s in SUBSETS if any(r["subset"] == s for r in rows)]
-    headers = ["subset", "detector", "series", "tp", "fp", "fn", "P", "R", "F1",
-               "TadGAN F1", "AER F1", "AUC", "AP", "fit s", "errors"]
+    headers = [
+        "subset",
+        "detector",
+        "series",
+        "tp",
+        "fp",
+        "fn",
+        "P",
+        "R",
+        "F1",
+        "TadGAN F1",
+        "AER F1",
+        "AUC",
+        "AP",
+        "fit s",
+        "errors",
+    ]
     table = []
     for subset in subsets:
         short = SHORT[subset]
@@ -262,35 +305,55 @@ def summarise(rows, skipped, args):
             aucs = [_num(r.get("roc_auc")) for r in ok]
             aps = [_num(r.get("average_precision")) for r in ok]
             n_err = sum(1 for r in sub if r.get("error"))
-            table.append([
-                short, name, len(ok), pooled["tp"], pooled["fp"], pooled["fn"],
-                fmt(pooled["precision"]), fmt(pooled["recall"]), fmt(pooled["f1"]),
-                fmt(PUBLISHED_F1["TadGAN"].get(short, float("nan"))),
-                fmt(PUBLISHED_F1["AER"].get(short, float("nan"))),
-                fmt(float(np.nanmean(aucs)) if any(map(math.isfinite, aucs)) else float("nan")),
-                fmt(float(np.nanmean(aps)) if any(map(math.isfinite, aps)) else float("nan")),
-                fmt(median([_num(r.get("fit_seconds")) for r in ok]), 1),
-                n_err,
-            ])
-    lines += ["## Per subset", "", markdown_table(
-        headers, table, align="ll" + "r" * (len(headers) - 2)), ""]
+            table.append(
+                [
+                    short,
+                    name,
+                    len(ok),
+                    pooled["tp"],
+                    pooled["fp"],
+                    pooled["fn"],
+                    fmt(pooled["precision"]),
+                    fmt(pooled["recall"]),
+                    fmt(pooled["f1"]),
+                    fmt(PUBLISHED_F1["TadGAN"].get(short, float("nan"))),
+                    fmt(PUBLISHED_F1["AER"].get(short, float("nan"))),
+                    fmt(float(np.nanmean(aucs)) if any(map(math.isfinite, aucs)) else float("nan")),
+                    fmt(float(np.nanmean(aps)) if any(map(math.isfinite, aps)) else float("nan")),
+                    fmt(median([_num(r.get("fit_seconds")) for r in ok]), 1),
+                    n_err,
+                ]
+            )
+    lines += [
+        "## Per subset",
+        "",
+        markdown_table(headers, table, align="ll" + "r" * (len(headers) - 2)),
+        "",
+    ]
 
     width = []
     for subset in subsets:
         for name in DETECTORS:
-            sub = [r for r in rows if r["subset"] == subset and r["detector"] == name
-                   and r.get("tp") not in (None, "")]
+            sub = [
+                r
+                for r in rows
+                if r["subset"] == subset and r["detector"] == name and r.get("tp") not in (None, "")
+            ]
             if not sub:
                 continue
             n_pred = [_num(r["n_pred"]) for r in sub]
-            width.append([
-                SHORT[subset], name, fmt(median(n_pred), 1),
-                sum(1 for v in n_pred if v == 0),
-                fmt(median([_num(r["median_pred_length"]) for r in sub]), 1),
-                fmt(median([_num(r["max_pred_length"]) for r in sub]), 1),
-                fmt(median([_num(r["median_true_length"]) for r in sub]), 1),
-                fmt(float(np.mean([_num(r["pred_fraction"]) for r in sub])), 3),
-            ])
+            width.append(
+                [
+                    SHORT[subset],
+                    name,
+                    fmt(median(n_pred), 1),
+                    sum(1 for v in n_pred if v == 0),
+                    fmt(median([_num(r["median_pred_length"]) for r in sub]), 1),
+                    fmt(median([_num(r["max_pred_length"]) for r in sub]), 1),
+                    fmt(median([_num(r["median_true_length"]) for r in sub]), 1),
+                    fmt(float(np.mean([_num(r["pred_fraction"]) for r in sub])), 3),
+                ]
+            )
     lines += [
         "## Predicted vs true interval widths (timestamps)",
         "",
@@ -299,26 +362,65 @@ def summarise(rows, skipped, args):
         "with no predicted interval; `flagged` = mean fraction of timestamps inside "
         "predicted intervals (true windows cover ~10 %).",
         "",
-        markdown_table(["subset", "detector", "n pred", "zero", "pred len", "max pred len",
-                        "true len", "flagged"], width, align="ll" + "r" * 6),
+        markdown_table(
+            [
+                "subset",
+                "detector",
+                "n pred",
+                "zero",
+                "pred len",
+                "max pred len",
+                "true len",
+                "flagged",
+            ],
+            width,
+            align="ll" + "r" * 6,
+        ),
         "",
     ]
 
     per_series = []
     for r in rows:
-        per_series.append([
-            r["series"], r["detector"], r.get("n_true", ""), r.get("tp", ""),
-            r.get("fp", ""), r.get("fn", ""), fmt(_num(r.get("roc_auc"))),
-            r.get("n_pred", ""), fmt(_num(r.get("median_pred_length")), 0),
-            fmt(_num(r.get("fit_seconds")), 1), (r.get("error") or "")[:80],
-        ])
-    lines += ["## Per series", "", markdown_table(
-        ["series", "detector", "true", "tp", "fp", "fn", "AUC", "n pred", "pred len",
-         "fit s", "error"], per_series, align="ll" + "r" * 8 + "l"), ""]
+        per_series.append(
+            [
+                r["series"],
+                r["detector"],
+                r.get("n_true", ""),
+                r.get("tp", ""),
+                r.get("fp", ""),
+                r.get("fn", ""),
+                fmt(_num(r.get("roc_auc"))),
+                r.get("n_pred", ""),
+                fmt(_num(r.get("median_pred_length")), 0),
+                fmt(_num(r.get("fit_seconds")), 1),
+                (r.get("error") or "")[:80],
+            ]
+        )
+    lines += [
+        "## Per series",
+        "",
+        markdown_table(
+            [
+                "series",
+                "detector",
+                "true",
+                "tp",
+                "fp",
+                "fn",
+                "AUC",
+                "n pred",
+                "pred len",
+                "fit s",
+                "error",
+            ],
+            per_series,
+            align="ll" + "r" * 8 + "l",
+        ),
+        "",
+    ]
     if skipped:
         lines += ["## Skipped (empty label list)", ""] + [f"- {k}" for k in skipped] + [""]
-    return "\n".join(lines), markdown_table(
-        headers, table, align="ll" + "r" * (len(headers) - 2))
+    return "\n".join(lines), markdown_table(headers, table, align="ll" + "r" * (len(headers) - 2))
 
 
 def main(argv=None):
@@ -328,12 +430,16 @@ def main(argv=None):
     parser.add_argument("--subsets", nargs="+", choices=SUBSETS, default=list(SUBSETS))
     parser.add_argument("--max-series-per-subset", type=int, default=None)
     parser.add_argument("--window", type=int, default=100)
-    parser.add_argument("--step", type=int, default=None,
-                        help="window step (default: max(1, len(series) // 1000))")
+    parser.add_argument(
+        "--step", type=int, default=None, help="window step (default: max(1, len(series) // 1000))"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--detectors", nargs="+", choices=DETECTORS, default=list(DETECTORS))
-    parser.add_argument("--resume", action="store_true",
-                        help="keep rows of an existing nab_series.csv and skip them")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep rows of an existing nab_series.csv and skip them",
+    )
     args = parser.parse_args(argv)
 
     with open(args.data_dir / "labels" / "combined_windows.json", encoding="utf-8") as fh:
@@ -380,8 +486,10 @@ def main(argv=None):
                     f"total={fmt(_num(row.get('total_seconds')), 1)}s"
                     + (f" ERROR {row['error']}" if row["error"] else "")
                 )
-            order = {(s, d): j for j, (s, d) in enumerate(
-                (k, d) for k in sorted(labels) for d in DETECTORS)}
+            order = {
+                (s, d): j
+                for j, (s, d) in enumerate((k, d) for k in sorted(labels) for d in DETECTORS)
+            }
             rows.sort(key=lambda r: order.get((r["series"], r["detector"]), 0))
             write_csv(csv_path, rows, CSV_FIELDS)
             write_text(md_path, summarise(rows, skipped, args)[0])

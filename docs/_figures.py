@@ -11,20 +11,39 @@ def _box(ax, xy, text, colour, width=1.5, height=0.8):
     from matplotlib.patches import FancyBboxPatch
 
     x, y = xy
-    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
-                                boxstyle="round,pad=0.05,rounding_size=0.15",
-                                facecolor=colour, edgecolor="black", linewidth=1.0))
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - width / 2, y - height / 2),
+            width,
+            height,
+            boxstyle="round,pad=0.05,rounding_size=0.15",
+            facecolor=colour,
+            edgecolor="black",
+            linewidth=1.0,
+        )
+    )
     ax.text(x, y, text, ha="center", va="center", fontsize=12)
 
 
-def _arrow(ax, start, end, text=None, offset=(0, 0.18), style="-|>", colour="black",
-           linestyle="-"):
-    ax.annotate("", xy=end, xytext=start,
-                arrowprops=dict(arrowstyle=style, color=colour, linewidth=1.2,
-                                linestyle=linestyle, shrinkA=0, shrinkB=0))
+def _arrow(ax, start, end, text=None, offset=(0, 0.18), style="-|>", colour="black", linestyle="-"):
+    ax.annotate(
+        "",
+        xy=end,
+        xytext=start,
+        arrowprops=dict(
+            arrowstyle=style, color=colour, linewidth=1.2, linestyle=linestyle, shrinkA=0, shrinkB=0
+        ),
+    )
     if text:
-        ax.text((start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1],
-                text, ha="center", va="bottom", fontsize=10, color=colour)
+        ax.text(
+            (start[0] + end[0]) / 2 + offset[0],
+            (start[1] + end[1]) / 2 + offset[1],
+            text,
+            ha="center",
+            va="bottom",
+            fontsize=10,
+            color=colour,
+        )
 
 
 def make_architecture_figure(path):
@@ -63,17 +82,33 @@ def make_architecture_figure(path):
     ax.text(3.4, 0.45, "tells E(x) from z", ha="center", fontsize=10.5, color="tab:red")
     # the sample critic compares real samples with generated ones
     _arrow(ax, (8.55, 1.2), (9.15, 1.2), colour="tab:red")
-    ax.annotate("", xy=(9.6, 1.65), xytext=(1.3, 3.2),
-                arrowprops=dict(arrowstyle="-|>", color="tab:red", linewidth=1.0,
-                                connectionstyle="arc3,rad=0.05"))
+    ax.annotate(
+        "",
+        xy=(9.6, 1.65),
+        xytext=(1.3, 3.2),
+        arrowprops=dict(
+            arrowstyle="-|>", color="tab:red", linewidth=1.0, connectionstyle="arc3,rad=0.05"
+        ),
+    )
     ax.text(2.6, 2.55, "real x", fontsize=10.5, color="tab:red", rotation=-10)
     ax.text(10.0, 0.45, "tells x from G(z)", ha="center", fontsize=10.5, color="tab:red")
     # reconstruction loop
-    ax.annotate("", xy=(1.0, 4.0), xytext=(10.0, 4.0),
-                arrowprops=dict(arrowstyle="<->", color="tab:blue", linewidth=1.0,
-                                connectionstyle="arc3,rad=0.18"))
-    ax.text(5.5, 4.95, "reconstruction  ||x − G(E(x))||²  (cycle consistency)",
-            ha="center", fontsize=11, color="tab:blue")
+    ax.annotate(
+        "",
+        xy=(1.0, 4.0),
+        xytext=(10.0, 4.0),
+        arrowprops=dict(
+            arrowstyle="<->", color="tab:blue", linewidth=1.0, connectionstyle="arc3,rad=0.18"
+        ),
+    )
+    ax.text(
+        5.5,
+        4.95,
+        "reconstruction  ||x − G(E(x))||²  (cycle consistency)",
+        ha="center",
+        fontsize=11,
+        color="tab:blue",
+    )
     fig.savefig(path, dpi=110)
     return path
 

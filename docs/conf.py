@@ -119,8 +119,15 @@ html_theme_options = {
 # single pages have no section navigation: give their width to the content
 html_sidebars = {
     page: []
-    for page in ("index", "getting_started", "user_guide", "benchmarks", "performance",
-                 "reliability", "changelog")
+    for page in (
+        "index",
+        "getting_started",
+        "user_guide",
+        "benchmarks",
+        "performance",
+        "reliability",
+        "changelog",
+    )
 }
 html_show_sourcelink = False
 html_static_path = ["_static"]

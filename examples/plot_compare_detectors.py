@@ -57,10 +57,18 @@ summary = result.summary
 names = list(summary.index)
 positions = np.arange(len(names))
 fig, ax = plt.subplots(figsize=(7.5, 3.6))
-for offset, metric, label in [(-0.2, "roc_auc", "ROC-AUC"),
-                              (0.2, "average_precision", "average precision")]:
-    ax.bar(positions + offset, summary[f"{metric}_mean"], width=0.4,
-           yerr=summary[f"{metric}_std"], capsize=3, label=label)
+for offset, metric, label in [
+    (-0.2, "roc_auc", "ROC-AUC"),
+    (0.2, "average_precision", "average precision"),
+]:
+    ax.bar(
+        positions + offset,
+        summary[f"{metric}_mean"],
+        width=0.4,
+        yerr=summary[f"{metric}_std"],
+        capsize=3,
+        label=label,
+    )
 ax.set_xticks(positions, names)
 ax.set_ylim(0, 1.05)
 ax.set_ylabel("mean over 3 seeds (± std)")
@@ -83,8 +91,12 @@ for ax, name in zip(axes, names):
     ax.hist(clipped[labels == 0], bins=bins, alpha=0.6, label="normal")
     ax.hist(clipped[labels == 1], bins=bins, alpha=0.8, label="anomaly")
     if np.isfinite(held_out.threshold):
-        ax.axvline(np.clip(held_out.threshold, bins[0], bins[-1]), color="k",
-                   linestyle="--", label="threshold")
+        ax.axvline(
+            np.clip(held_out.threshold, bins[0], bins[-1]),
+            color="k",
+            linestyle="--",
+            label="threshold",
+        )
     ax.set_title(name, fontsize=10)
     ax.set_yticks([])
 axes[0].legend(fontsize=7)

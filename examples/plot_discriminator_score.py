@@ -56,8 +56,10 @@ for score, detector in detectors.items():
     auc = roc_auc_score(y, -detector.score_samples(X))
     print(f"{score:>14}: ROC-AUC {auc:.3f}")
 
-same = np.allclose(detectors["reconstruction"].reconstruction_error(X),
-                   detectors["combined"].reconstruction_error(X))
+same = np.allclose(
+    detectors["reconstruction"].reconstruction_error(X),
+    detectors["combined"].reconstruction_error(X),
+)
 print("identical networks:", same)
 
 # %%
@@ -95,13 +97,27 @@ fig.suptitle("Same networks, three anomaly scores (white: normal rows, gold: ano
 # :meth:`~sklearn_gan_ad.GANAnomalyDetector.latent_score`, is not drawn here.)
 detector = detectors["combined"]
 fig, ax = plt.subplots(figsize=(5.5, 4.5))
-ax.scatter(detector.reconstruction_error(X_normal), detector.discriminator_score(X_normal),
-           s=10, label="normal")
-ax.scatter(detector.reconstruction_error(X_anomalies),
-           detector.discriminator_score(X_anomalies), s=35, c="gold", edgecolors="k",
-           label="anomaly")
-ax.set(xscale="log", yscale="log", xlabel="reconstruction_error(X)",
-       ylabel="discriminator_score(X)", title="Score components per row")
+ax.scatter(
+    detector.reconstruction_error(X_normal),
+    detector.discriminator_score(X_normal),
+    s=10,
+    label="normal",
+)
+ax.scatter(
+    detector.reconstruction_error(X_anomalies),
+    detector.discriminator_score(X_anomalies),
+    s=35,
+    c="gold",
+    edgecolors="k",
+    label="anomaly",
+)
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="reconstruction_error(X)",
+    ylabel="discriminator_score(X)",
+    title="Score components per row",
+)
 ax.legend()
 fig.tight_layout()
 plt.show()

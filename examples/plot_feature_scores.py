@@ -31,14 +31,16 @@ rng = np.random.RandomState(0)
 n = 600
 load = rng.uniform(0, 1, n)
 ambient = rng.normal(20, 4, n)
-X = pd.DataFrame({
-    "power_kw": 5 + 40 * load,
-    "current_a": 10 + 80 * load,
-    "motor_temp_c": ambient + 30 * load,
-    "coolant_temp_c": ambient + 12 * load,
-    "vibration_mm_s": 1 + 3 * load ** 2,
-    "fan_rpm": 800 + 1200 * load,
-})
+X = pd.DataFrame(
+    {
+        "power_kw": 5 + 40 * load,
+        "current_a": 10 + 80 * load,
+        "motor_temp_c": ambient + 30 * load,
+        "coolant_temp_c": ambient + 12 * load,
+        "vibration_mm_s": 1 + 3 * load**2,
+        "fan_rpm": 800 + 1200 * load,
+    }
+)
 X += rng.normal(scale=0.03, size=X.shape) * X.std().to_numpy()
 
 # %%
@@ -52,21 +54,31 @@ idle = int(np.argmin(load))
 anomaly = X.iloc[[idle]].copy()
 anomaly["motor_temp_c"] = ambient[idle] + 30.0
 print(anomaly.round(1).to_string())
-print("motor_temp_c range in the data:",
-      f"{X['motor_temp_c'].min():.0f} to {X['motor_temp_c'].max():.0f} °C")
+print(
+    "motor_temp_c range in the data:",
+    f"{X['motor_temp_c'].min():.0f} to {X['motor_temp_c'].max():.0f} °C",
+)
 
 # %%
 # Fit on the normal rows and score the anomaly
 # --------------------------------------------
 detector = GANAnomalyDetector(epochs=80, random_state=0).fit(X)
-print("predict:", detector.predict(anomaly), "| score_samples:",
-      detector.score_samples(anomaly).round(1))
+print(
+    "predict:",
+    detector.predict(anomaly),
+    "| score_samples:",
+    detector.score_samples(anomaly).round(1),
+)
 
 contributions = detector.feature_scores(anomaly)[0]
 typical = np.median(detector.feature_scores(X), axis=0)
 share = contributions / contributions.sum()
-print(pd.Series(share, index=detector.feature_names_in_).sort_values(ascending=False)
-      .map("{:.0%}".format).to_string())
+print(
+    pd.Series(share, index=detector.feature_names_in_)
+    .sort_values(ascending=False)
+    .map("{:.0%}".format)
+    .to_string()
+)
 
 # %%
 # Per-feature contributions
@@ -80,10 +92,8 @@ names = detector.feature_names_in_
 order = np.argsort(contributions)
 fig, ax = plt.subplots(figsize=(7, 3.8))
 positions = np.arange(len(names))
-ax.barh(positions + 0.2, contributions[order], height=0.4, color="tab:red",
-        label="planted anomaly")
-ax.barh(positions - 0.2, typical[order], height=0.4, color="tab:blue",
-        label="median training row")
+ax.barh(positions + 0.2, contributions[order], height=0.4, color="tab:red", label="planted anomaly")
+ax.barh(positions - 0.2, typical[order], height=0.4, color="tab:blue", label="median training row")
 ax.set_yticks(positions, names[order])
 ax.set_xscale("log")
 ax.set_xlabel("feature_scores: squared standardised reconstruction error")

@@ -74,8 +74,13 @@ labels = [
     for p in results["params"]
 ]
 fig, ax = plt.subplots(figsize=(8, 3.8))
-ax.bar(np.arange(len(labels)), results["mean_test_score"],
-       yerr=results["std_test_score"], capsize=4, color="tab:blue")
+ax.bar(
+    np.arange(len(labels)),
+    results["mean_test_score"],
+    yerr=results["std_test_score"],
+    capsize=4,
+    color="tab:blue",
+)
 best = search.best_index_
 ax.bar(best, results["mean_test_score"][best], color="tab:orange", label="best")
 ax.set_xticks(np.arange(len(labels)), labels, fontsize=7)
@@ -93,6 +98,8 @@ fig.tight_layout()
 # ordinary outlier detector: ``predict`` returns +1 / -1.
 best_pipeline = search.best_estimator_
 predicted = best_pipeline.predict(X)
-print(f"flagged {np.sum(predicted == -1)} rows, "
-      f"{np.sum((predicted == -1) & (y == -1))} of them malignant")
+print(
+    f"flagged {np.sum(predicted == -1)} rows, "
+    f"{np.sum((predicted == -1) & (y == -1))} of them malignant"
+)
 plt.show()

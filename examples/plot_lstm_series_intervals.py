@@ -60,7 +60,8 @@ print(f"trained on {len(train_windows)} windows of {detector.window_length_} ste
 # ``min_gap`` timestamps are merged. A shifted sine only leaves its usual range
 # at its peaks, once per period, hence ``min_gap=period``.
 intervals, timestamp_scores = detect_intervals(
-    series, detector, window=window, step=step, fit=False, z=3.0, min_gap=period)
+    series, detector, window=window, step=step, fit=False, z=3.0, min_gap=period
+)
 for interval in intervals:
     print(interval)
 
@@ -72,10 +73,15 @@ ax_series.plot(time, series, color="black", linewidth=0.7)
 for start, end in true_anomalies:
     ax_series.axvspan(start, end + 1, color="tab:green", alpha=0.25, linewidth=0)
 for start, end, _ in intervals:
-    ax_series.axvspan(start, end + 1, ymin=0.5, ymax=1.0, color="tab:red", alpha=0.35,
-                      linewidth=0)
-    ax_series.annotate(f"{start}–{end}", xy=(end + 1, 2.6), xytext=(6, 0),
-                       textcoords="offset points", fontsize=8, color="tab:red")
+    ax_series.axvspan(start, end + 1, ymin=0.5, ymax=1.0, color="tab:red", alpha=0.35, linewidth=0)
+    ax_series.annotate(
+        f"{start}–{end}",
+        xy=(end + 1, 2.6),
+        xytext=(6, 0),
+        textcoords="offset points",
+        fontsize=8,
+        color="tab:red",
+    )
 ax_series.axvline(600, color="grey", linestyle="--", linewidth=1)
 ax_series.text(590, 3.2, "training data | scored only →", ha="right", fontsize=8)
 ax_series.set_ylabel("value")
@@ -98,8 +104,7 @@ fig, ax = plt.subplots(figsize=(10, 3))
 zoom = slice(850, 1050)
 ax.plot(time[zoom], series[zoom], color="black", linewidth=0.8, label="series")
 ax2 = ax.twinx()
-ax2.plot(time[zoom], timestamp_scores[zoom], color="tab:purple", linewidth=0.8,
-         label="score")
+ax2.plot(time[zoom], timestamp_scores[zoom], color="tab:purple", linewidth=0.8, label="score")
 ax2.set_ylabel("score", color="tab:purple")
 ax.axvspan(900, 1000, color="tab:green", alpha=0.2, linewidth=0)
 ax.set(xlabel="timestamp", ylabel="value", title="Level shift (green), series and score")

@@ -43,9 +43,9 @@ daily_cycle = np.exp(-0.5 * ((hour - 14) / 3.5) ** 2)  # busiest at 2 pm
 values = 20 + 60 * daily_cycle * np.where(weekend, 0.6, 1.0) + rng.gamma(4, 1.5, hour.size)
 
 outage = 24 * 20 + 12  # day 20, noon: five hours of almost no traffic
-values[outage:outage + 5] = rng.uniform(0, 2, 5)
+values[outage : outage + 5] = rng.uniform(0, 2, 5)
 surge = 24 * 41  # day 41: a day and a half of heavy night-time traffic
-values[surge:surge + 36] += 10 + 35 * np.exp(-0.5 * ((hour[surge:surge + 36] - 2) / 3) ** 2)
+values[surge : surge + 36] += 10 + 35 * np.exp(-0.5 * ((hour[surge : surge + 36] - 2) / 3) ** 2)
 
 # NAB-style labels: a window of one day on each side of every anomaly
 true_windows = [(outage - 24, outage + 4 + 24), (surge - 24, surge + 35 + 24)]
@@ -88,8 +88,10 @@ timestamp_scores = windows_to_timestamps(step_scores, starts, len(series), aggre
 # than a day apart are merged, and intervals shorter than 3 hours dropped.
 intervals = find_intervals(timestamp_scores, min_gap=24, min_length=3)
 for interval in intervals:
-    print(f"{timestamps[interval.start]} to {timestamps[interval.end]}, "
-          f"severity {interval.severity:.2f}")
+    print(
+        f"{timestamps[interval.start]} to {timestamps[interval.end]}, "
+        f"severity {interval.severity:.2f}"
+    )
 
 # %%
 # 5. Evaluation
@@ -103,32 +105,51 @@ for interval in intervals:
 overlap = overlap_segment_scores(intervals, true_windows)
 print({key: round(value, 3) for key, value in overlap.items()})
 labels = intervals_to_labels(true_windows, len(series))
-print({key: round(value, 3)
-       for key, value in timestamp_scores_metrics(timestamp_scores, labels).items()})
+print(
+    {
+        key: round(value, 3)
+        for key, value in timestamp_scores_metrics(timestamp_scores, labels).items()
+    }
+)
 
 # %%
 # The whole pipeline in one figure
 # --------------------------------
 fig, (ax_series, ax_scores) = plt.subplots(
-    2, 1, figsize=(11, 5.8), sharex=True, height_ratios=[3, 2])
+    2, 1, figsize=(11, 5.8), sharex=True, height_ratios=[3, 2]
+)
 ax_series.plot(timestamps, values, color="black", linewidth=0.5)
 for start, end in true_windows:
-    ax_series.axvspan(timestamps[start], timestamps[end], color="tab:green", alpha=0.25,
-                      linewidth=0, label="NAB-style anomaly window")
+    ax_series.axvspan(
+        timestamps[start],
+        timestamps[end],
+        color="tab:green",
+        alpha=0.25,
+        linewidth=0,
+        label="NAB-style anomaly window",
+    )
 for start, end, _ in intervals:
-    ax_series.axvspan(timestamps[start], timestamps[end], ymin=0.55, color="tab:red",
-                      alpha=0.45, linewidth=0, label="detected interval")
+    ax_series.axvspan(
+        timestamps[start],
+        timestamps[end],
+        ymin=0.55,
+        color="tab:red",
+        alpha=0.45,
+        linewidth=0,
+        label="detected interval",
+    )
 handles, names = ax_series.get_legend_handles_labels()
 unique = dict(zip(names, handles))
 ax_series.legend(unique.values(), unique.keys(), loc="upper left", fontsize=8)
 ax_series.set_ylabel("requests per hour")
-ax_series.set_title(f"Overlap F1 = {overlap['f1']:.2f} "
-                    f"(precision {overlap['precision']:.2f}, recall {overlap['recall']:.2f})")
+ax_series.set_title(
+    f"Overlap F1 = {overlap['f1']:.2f} "
+    f"(precision {overlap['precision']:.2f}, recall {overlap['recall']:.2f})"
+)
 
 ax_scores.plot(timestamps, timestamp_scores, color="tab:purple", linewidth=0.6)
 for start, end, _ in intervals:
-    ax_scores.axvspan(timestamps[start], timestamps[end], color="tab:red", alpha=0.2,
-                      linewidth=0)
+    ax_scores.axvspan(timestamps[start], timestamps[end], color="tab:red", alpha=0.2, linewidth=0)
 ax_scores.set_ylabel("per-timestamp score")
 fig.autofmt_xdate()
 fig.tight_layout()
@@ -144,11 +165,11 @@ for ax, (title, centre) in zip(axes, [("Outage", outage), ("Night-time surge", s
     shown = slice(centre - 72, centre + 96)
     ax.plot(timestamps[shown], values[shown], color="black", linewidth=0.8)
     for start, end in true_windows:
-        ax.axvspan(timestamps[start], timestamps[end], color="tab:green", alpha=0.2,
-                   linewidth=0)
+        ax.axvspan(timestamps[start], timestamps[end], color="tab:green", alpha=0.2, linewidth=0)
     for start, end, _ in intervals:
-        ax.axvspan(timestamps[start], timestamps[end], ymin=0.55, color="tab:red",
-                   alpha=0.45, linewidth=0)
+        ax.axvspan(
+            timestamps[start], timestamps[end], ymin=0.55, color="tab:red", alpha=0.45, linewidth=0
+        )
     ax.set_xlim(timestamps[shown.start], timestamps[shown.stop - 1])
     ax.set_title(title)
     ax.tick_params(axis="x", labelrotation=30, labelsize=8)

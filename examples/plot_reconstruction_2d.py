@@ -33,8 +33,10 @@ candidates = rng.uniform(-4.5, 4.5, size=(200, 2))
 to_arc = np.where(
     candidates[:, 1] >= 0,
     np.abs(np.hypot(*candidates.T) - 3.0),  # distance to the half circle ...
-    np.minimum(np.hypot(candidates[:, 0] - 3, candidates[:, 1]),  # ... or its ends
-               np.hypot(candidates[:, 0] + 3, candidates[:, 1])),
+    np.minimum(
+        np.hypot(candidates[:, 0] - 3, candidates[:, 1]),  # ... or its ends
+        np.hypot(candidates[:, 0] + 3, candidates[:, 1]),
+    ),
 )
 X_anomalies = candidates[to_arc > 1.0][:15]
 X = np.vstack([X_normal, X_anomalies])
@@ -58,8 +60,10 @@ detector = GANAnomalyDetector(
 
 labels = detector.predict(X)
 print(f"offset_ = {detector.offset_:.2f} (contamination=0.05)")
-print(f"flagged {np.sum(labels == -1)} rows; "
-      f"{np.sum((labels == -1) & (y == 1))} of {int(y.sum())} planted anomalies among them")
+print(
+    f"flagged {np.sum(labels == -1)} rows; "
+    f"{np.sum((labels == -1) & (y == 1))} of {int(y.sum())} planted anomalies among them"
+)
 
 # %%
 # Decision boundary
@@ -104,8 +108,11 @@ ax.hist(clipped[y == 0], bins=bins, color="tab:blue", alpha=0.7, label="normal r
 ax.hist(clipped[y == 1], bins=bins, color="tab:orange", alpha=0.9, label="planted anomalies")
 ax.axvline(detector.offset_, color="red", linestyle="--", label="offset_, contamination=0.05")
 ax.axvline(-3.0, color="black", linestyle=":", label="offset_, contamination='auto'")
-ax.set(xlabel="score_samples (higher = more normal; clipped at -25)", ylabel="rows",
-       title="Training scores and the two threshold rules")
+ax.set(
+    xlabel="score_samples (higher = more normal; clipped at -25)",
+    ylabel="rows",
+    title="Training scores and the two threshold rules",
+)
 ax.legend(fontsize=8)
 fig.tight_layout()
 plt.show()

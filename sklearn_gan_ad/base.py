@@ -48,7 +48,8 @@ def _resolve_device(device):
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError(
             "device='cuda' was requested but no CUDA GPU is available to torch; "
-            "use device='cpu' or device='auto'")
+            "use device='cpu' or device='auto'"
+        )
     return device
 
 
@@ -105,7 +106,12 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
     def _validate_input(self, X, reset):
         """Check X at the public boundary; returns a float 2-D array."""
         return validate_data(
-            self, X, reset=reset, dtype=[np.float64, np.float32], ensure_min_samples=2 if reset else 1)
+            self,
+            X,
+            reset=reset,
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2 if reset else 1,
+        )
 
     def _resolved_latent_dim(self, n_features):
         if self.latent_dim == "auto":
@@ -123,8 +129,11 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         return {
             "reconstruction": {"reconstruction": 1.0},
             "discriminator": {"discriminator": 1.0},
-            "combined": {"reconstruction": 1.0, "discriminator": self.discriminator_weight,
-                         "latent": self.latent_weight},
+            "combined": {
+                "reconstruction": 1.0,
+                "discriminator": self.discriminator_weight,
+                "latent": self.latent_weight,
+            },
         }[self.score]
 
     # -- fitting ----------------------------------------------------------------------
@@ -190,8 +199,11 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         model_shape = model_X.shape[1:]
         latent_dim = self._resolved_latent_dim(int(np.prod(model_shape)))
         n_threads = choose_n_threads(self.n_threads, self._work_per_step(model_shape, latent_dim))
-        with torch_threads(n_threads), torch.random.fork_rng(
-            devices=[torch.device(device)] if device.startswith("cuda") else []
+        with (
+            torch_threads(n_threads),
+            torch.random.fork_rng(
+                devices=[torch.device(device)] if device.startswith("cuda") else []
+            ),
         ):
             torch.manual_seed(_training_seed(self.random_state))
             net = self._make_net(model_shape, latent_dim, len(X), device)
@@ -204,15 +216,21 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         combiner = ScoreCombiner(self._score_weights()).fit(components)
         train_scores = -combiner.transform(components)
         if self.contamination == "auto":
-            offset = max(-AUTO_THRESHOLD,
-                         float(np.percentile(train_scores, 100.0 - AUTO_MIN_PERCENTILE)))
+            offset = max(
+                -AUTO_THRESHOLD, float(np.percentile(train_scores, 100.0 - AUTO_MIN_PERCENTILE))
+            )
         else:
             offset = float(np.percentile(train_scores, 100.0 * self.contamination))
         # fitted attributes are set together, only once training succeeded: an
         # interrupted or failed fit leaves the previous fitted state (or none)
         fitted = dict(
-            input_mean_=mean, input_scale_=scale, net_=net, latent_dim_=latent_dim,
-            n_threads_=n_threads, score_combiner_=combiner, offset_=offset,
+            input_mean_=mean,
+            input_scale_=scale,
+            net_=net,
+            latent_dim_=latent_dim,
+            n_threads_=n_threads,
+            score_combiner_=combiner,
+            offset_=offset,
         )
         for name, value in fitted.items():
             setattr(self, name, value)
@@ -224,13 +242,14 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         """Row blocks of X of bounded size, so scoring memory does not grow with X."""
         rows = max(64, _SCORING_CHUNK_ELEMENTS // max(1, X.shape[1]))
         for start in range(0, len(X), rows):
-            yield X[start:start + rows]
+            yield X[start : start + rows]
 
     def _needs_discriminator(self):
         return self._score_weights().get("discriminator", 0.0) > 0
 
-    def _score_components(self, net, X, mean, scale, n_threads, keep_elements=False,
-                          with_discriminator=None):
+    def _score_components(
+        self, net, X, mean, scale, n_threads, keep_elements=False, with_discriminator=None
+    ):
         """Score components of X, chunk by chunk.
 
         Per-element errors (``keep_elements``) are only kept when asked for:
@@ -245,7 +264,8 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
                 model_chunk = self._standardise(chunk, mean, scale)
                 x = torch.as_tensor(np.clip(model_chunk, -_INPUT_CLIP, _INPUT_CLIP))
                 rebuilt, residual, code_norm = net.score_parts(
-                    x.to(net.device), with_residual=with_discriminator)
+                    x.to(net.device), with_residual=with_discriminator
+                )
                 errors = (model_chunk - rebuilt.cpu().numpy()) ** 2
                 errors = errors.reshape(len(errors), -1)
                 reconstruction.append(errors.mean(axis=1))
@@ -268,8 +288,14 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
         return self._score_components(
-            self.net_, X, self.input_mean_, self.input_scale_, self.n_threads_,
-            keep_elements, with_discriminator)
+            self.net_,
+            X,
+            self.input_mean_,
+            self.input_scale_,
+            self.n_threads_,
+            keep_elements,
+            with_discriminator,
+        )
 
     def score_samples(self, X):
         """Normality score of each sample: higher means more normal.

@@ -46,8 +46,9 @@ class DivergenceGuard(Callback):
     :class:`TrainingDivergedError` says what to change.
     """
 
-    def __init__(self, lr_factor=0.5, max_retries=3,
-                 monitor=("train_loss", "critic_loss", "generator_loss")):
+    def __init__(
+        self, lr_factor=0.5, max_retries=3, monitor=("train_loss", "critic_loss", "generator_loss")
+    ):
         self.lr_factor = lr_factor
         self.max_retries = max_retries
         self.monitor = monitor
@@ -71,7 +72,8 @@ class DivergenceGuard(Callback):
                 f"training diverged (non-finite loss) {self.retries_} times even after "
                 f"lowering the learning rate by {self.lr_factor} each time; lower "
                 "learning_rate, use adversarial_loss='wasserstein', or check the input "
-                "for extreme values")
+                "for extreme values"
+            )
         restore_state(net, self.good_state_)
         for name in net._optimizers:
             for group in getattr(net, name + "_").param_groups:
@@ -147,13 +149,15 @@ class LRScheduler(Callback):
 
     @property
     def _policy_kwargs(self):
-        return {k: v for k, v in vars(self).items()
-                if k not in ("policy", "monitor") and not k.endswith("_")}
+        return {
+            k: v
+            for k, v in vars(self).items()
+            if k not in ("policy", "monitor") and not k.endswith("_")
+        }
 
     def on_train_begin(self, net, **kwargs):
         self.schedulers_ = [
-            self.policy(getattr(net, name + "_"), **self._policy_kwargs)
-            for name in net._optimizers
+            self.policy(getattr(net, name + "_"), **self._policy_kwargs) for name in net._optimizers
         ]
 
     def on_epoch_end(self, net, **kwargs):

@@ -72,7 +72,8 @@ def _seed_list(text):
         ) from None
     if not seeds or any(seed < 0 for seed in seeds):
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated non-negative integers such as 0,1,2, got {text!r}")
+            f"expected comma-separated non-negative integers such as 0,1,2, got {text!r}"
+        )
     if len(set(seeds)) != len(seeds):
         raise argparse.ArgumentTypeError(f"seeds must be distinct, got {text!r}")
     return seeds
@@ -102,10 +103,10 @@ def _contamination(text):
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected 'auto' or a number in (0, 0.5], got {text!r}") from None
+            f"expected 'auto' or a number in (0, 0.5], got {text!r}"
+        ) from None
     if not 0 < value <= 0.5:
-        raise argparse.ArgumentTypeError(
-            f"expected 'auto' or a number in (0, 0.5], got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a number in (0, 0.5], got {text!r}")
     return value
 
 
@@ -117,93 +118,177 @@ def _build_parser():
 
     parser = _Parser(
         prog=PROG,
-        description="Compare and run scikit-learn anomaly detectors, GAN-based ones included.")
+        description="Compare and run scikit-learn anomaly detectors, GAN-based ones included.",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     names = ", ".join(available_detectors())
     compare = commands.add_parser(
-        "compare", help="compare detectors on a table (or on the built-in data set)",
+        "compare",
+        help="compare detectors on a table (or on the built-in data set)",
         description="Compare detectors over repeated stratified train/test splits: "
-                    "per seed, a StandardScaler and every detector are fitted on the "
-                    "unlabelled train part and the test part is scored.")
-    compare.add_argument("file", nargs="?", metavar="FILE",
-                         help="CSV or Parquet table; all numeric columns except the label "
-                              "column are features. Default: the built-in breast cancer "
-                              "data set (sklearn_gan_ad.datasets.load_default_dataset)")
-    compare.add_argument("--label-column", metavar="COL",
-                         help="0/1 column (1 = anomaly) used only for evaluation")
-    compare.add_argument("--detectors", type=_name_list, metavar="NAME,NAME",
-                         help="detectors to compare (default: GANAnomalyDetector, "
-                              "IsolationForest, LocalOutlierFactor, OneClassSVM). "
-                              f"Known: {names} (pyod:* names need PyOD)")
-    compare.add_argument("--seeds", type=_seed_list, default=[0, 1, 2], metavar="0,1,2",
-                         help="one split and fit per seed (default: 0,1,2)")
-    compare.add_argument("--test-size", type=_test_size, default=0.3, metavar="F",
-                         help="share of rows in each test part (default: 0.3)")
-    compare.add_argument("--output", metavar="results.csv",
-                         help="write one row per detector and seed to this CSV")
-    compare.add_argument("--plot", metavar="report.png",
-                         help="write ROC / precision-recall / score histogram figure")
-    compare.add_argument("--epochs", type=_positive_int, metavar="N",
-                         help="training epochs of the GAN detectors (default: their 'auto')")
-    compare.add_argument("--quiet", action="store_true",
-                         help="no progress bar or notes, only the summary table")
+        "per seed, a StandardScaler and every detector are fitted on the "
+        "unlabelled train part and the test part is scored.",
+    )
+    compare.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="CSV or Parquet table; all numeric columns except the label "
+        "column are features. Default: the built-in breast cancer "
+        "data set (sklearn_gan_ad.datasets.load_default_dataset)",
+    )
+    compare.add_argument(
+        "--label-column", metavar="COL", help="0/1 column (1 = anomaly) used only for evaluation"
+    )
+    compare.add_argument(
+        "--detectors",
+        type=_name_list,
+        metavar="NAME,NAME",
+        help="detectors to compare (default: GANAnomalyDetector, "
+        "IsolationForest, LocalOutlierFactor, OneClassSVM). "
+        f"Known: {names} (pyod:* names need PyOD)",
+    )
+    compare.add_argument(
+        "--seeds",
+        type=_seed_list,
+        default=[0, 1, 2],
+        metavar="0,1,2",
+        help="one split and fit per seed (default: 0,1,2)",
+    )
+    compare.add_argument(
+        "--test-size",
+        type=_test_size,
+        default=0.3,
+        metavar="F",
+        help="share of rows in each test part (default: 0.3)",
+    )
+    compare.add_argument(
+        "--output", metavar="results.csv", help="write one row per detector and seed to this CSV"
+    )
+    compare.add_argument(
+        "--plot", metavar="report.png", help="write ROC / precision-recall / score histogram figure"
+    )
+    compare.add_argument(
+        "--epochs",
+        type=_positive_int,
+        metavar="N",
+        help="training epochs of the GAN detectors (default: their 'auto')",
+    )
+    compare.add_argument(
+        "--quiet", action="store_true", help="no progress bar or notes, only the summary table"
+    )
     compare.set_defaults(handler=_run_compare)
 
     detect = commands.add_parser(
-        "detect", help="fit on one table, write per-row scores for another",
+        "detect",
+        help="fit on one table, write per-row scores for another",
         description="Fit a StandardScaler and a detector on TRAIN_FILE and score every row "
-                    "of SCORE_FILE. The output has one row per SCORE_FILE row, in order: "
-                    "score (anomaly score = -score_samples, higher is more anomalous), "
-                    "decision_function (negative = outlier) and label (+1 inlier, "
-                    "-1 outlier).")
+        "of SCORE_FILE. The output has one row per SCORE_FILE row, in order: "
+        "score (anomaly score = -score_samples, higher is more anomalous), "
+        "decision_function (negative = outlier) and label (+1 inlier, "
+        "-1 outlier).",
+    )
     detect.add_argument("train_file", metavar="TRAIN_FILE", help="CSV or Parquet to fit on")
-    detect.add_argument("score_file", metavar="SCORE_FILE",
-                        help="CSV or Parquet to score; needs TRAIN_FILE's numeric columns")
-    detect.add_argument("--output", required=True, metavar="scores.csv",
-                        help="where to write the scores (CSV, or Parquet by extension)")
-    detect.add_argument("--detector", default="GANAnomalyDetector", metavar="NAME",
-                        help="detector to use (default: GANAnomalyDetector). "
-                             f"Known: {names} (pyod:* names need PyOD)")
-    detect.add_argument("--contamination", type=_contamination, metavar="auto|F",
-                        help="expected outlier share, sets the detector's threshold")
-    detect.add_argument("--epochs", type=_positive_int, metavar="N",
-                        help="training epochs of a GAN detector (default: 'auto')")
-    detect.add_argument("--seed", type=int, default=0, metavar="S",
-                        help="random_state of the detector (default: 0)")
+    detect.add_argument(
+        "score_file",
+        metavar="SCORE_FILE",
+        help="CSV or Parquet to score; needs TRAIN_FILE's numeric columns",
+    )
+    detect.add_argument(
+        "--output",
+        required=True,
+        metavar="scores.csv",
+        help="where to write the scores (CSV, or Parquet by extension)",
+    )
+    detect.add_argument(
+        "--detector",
+        default="GANAnomalyDetector",
+        metavar="NAME",
+        help="detector to use (default: GANAnomalyDetector). "
+        f"Known: {names} (pyod:* names need PyOD)",
+    )
+    detect.add_argument(
+        "--contamination",
+        type=_contamination,
+        metavar="auto|F",
+        help="expected outlier share, sets the detector's threshold",
+    )
+    detect.add_argument(
+        "--epochs",
+        type=_positive_int,
+        metavar="N",
+        help="training epochs of a GAN detector (default: 'auto')",
+    )
+    detect.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="random_state of the detector (default: 0)"
+    )
     detect.set_defaults(handler=_run_detect)
 
     series = commands.add_parser(
-        "compare-series", help="compare LSTMGANAnomalyDetector and IsolationForest on a series",
+        "compare-series",
+        help="compare LSTMGANAnomalyDetector and IsolationForest on a series",
         description="Cut a time series into sliding windows, score them with "
-                    "LSTMGANAnomalyDetector and IsolationForest, turn window scores into "
-                    "per-timestamp scores and anomalous intervals "
-                    "(sklearn_gan_ad.timeseries.detect_intervals), and evaluate them "
-                    "against labelled windows when given.")
+        "LSTMGANAnomalyDetector and IsolationForest, turn window scores into "
+        "per-timestamp scores and anomalous intervals "
+        "(sklearn_gan_ad.timeseries.detect_intervals), and evaluate them "
+        "against labelled windows when given.",
+    )
     series.add_argument("file", metavar="FILE", help="CSV or Parquet time series")
-    series.add_argument("--timestamp-column", required=True, metavar="C",
-                        help="timestamps (datetimes or numbers), increasing")
+    series.add_argument(
+        "--timestamp-column",
+        required=True,
+        metavar="C",
+        help="timestamps (datetimes or numbers), increasing",
+    )
     series.add_argument("--value-column", required=True, metavar="V", help="numeric values")
     labels = series.add_mutually_exclusive_group()
-    labels.add_argument("--labels", metavar="windows.json",
-                        help="anomalous windows: a JSON list of [start, end] timestamp pairs, "
-                             "or NAB's {relative_path: [[start, end], ...]} (the entry whose "
-                             "key ends with FILE's name is used)")
-    labels.add_argument("--label-column", metavar="L",
-                        help="0/1 column, 1 = anomalous timestamp")
-    series.add_argument("--window", type=_positive_int, default=100, metavar="W",
-                        help="window length in timestamps (default: 100)")
-    series.add_argument("--step", type=_positive_int, default=1, metavar="S",
-                        help="distance between window starts (default: 1)")
-    series.add_argument("--epochs", type=_positive_int, metavar="N",
-                        help="training epochs of LSTMGANAnomalyDetector (default: 'auto')")
-    series.add_argument("--seed", type=int, default=0, metavar="S",
-                        help="random_state of both detectors (default: 0)")
-    series.add_argument("--output", metavar="scores.csv",
-                        help="write per-timestamp scores and flags of both detectors")
-    series.add_argument("--plot", metavar="series.png",
-                        help="write the series with predicted and true windows shaded")
+    labels.add_argument(
+        "--labels",
+        metavar="windows.json",
+        help="anomalous windows: a JSON list of [start, end] timestamp pairs, "
+        "or NAB's {relative_path: [[start, end], ...]} (the entry whose "
+        "key ends with FILE's name is used)",
+    )
+    labels.add_argument("--label-column", metavar="L", help="0/1 column, 1 = anomalous timestamp")
+    series.add_argument(
+        "--window",
+        type=_positive_int,
+        default=100,
+        metavar="W",
+        help="window length in timestamps (default: 100)",
+    )
+    series.add_argument(
+        "--step",
+        type=_positive_int,
+        default=1,
+        metavar="S",
+        help="distance between window starts (default: 1)",
+    )
+    series.add_argument(
+        "--epochs",
+        type=_positive_int,
+        metavar="N",
+        help="training epochs of LSTMGANAnomalyDetector (default: 'auto')",
+    )
+    series.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="random_state of both detectors (default: 0)",
+    )
+    series.add_argument(
+        "--output",
+        metavar="scores.csv",
+        help="write per-timestamp scores and flags of both detectors",
+    )
+    series.add_argument(
+        "--plot",
+        metavar="series.png",
+        help="write the series with predicted and true windows shaded",
+    )
     series.set_defaults(handler=_run_compare_series)
     return parser
 
@@ -215,8 +300,9 @@ def _import_pandas():
     try:
         import pandas
     except ImportError as exc:
-        raise ImportError("reading tables needs pandas; install it with `pip install pandas`"
-                          ) from exc
+        raise ImportError(
+            "reading tables needs pandas; install it with `pip install pandas`"
+        ) from exc
     return pandas
 
 
@@ -233,7 +319,8 @@ def _table_format(path):
         return "parquet"
     raise ValueError(
         f"cannot tell the format of {path!s} from its extension {suffix or '(none)'!r}; "
-        "use .csv, .tsv or .parquet")
+        "use .csv, .tsv or .parquet"
+    )
 
 
 def _read_table(path):
@@ -280,7 +367,8 @@ def _check_finite_rows(values, columns, source):
         raise ValueError(
             f"{source} has {n_rows} row{'s' if n_rows > 1 else ''} with missing or infinite "
             f"values (first: data row {rows[0] + 1}, column {columns[cols[0]]!r}); drop or "
-            "impute them first")
+            "impute them first"
+        )
 
 
 def _is_numeric(column):
@@ -294,8 +382,10 @@ def _numeric_features(frame, source, exclude=()):
     numeric = [column for column in candidates if _is_numeric(frame[column])]
     ignored = [column for column in candidates if column not in numeric]
     if not numeric:
-        raise ValueError(f"{source} has no numeric feature columns"
-                         + (f" (besides {', '.join(map(repr, exclude))})" if exclude else ""))
+        raise ValueError(
+            f"{source} has no numeric feature columns"
+            + (f" (besides {', '.join(map(repr, exclude))})" if exclude else "")
+        )
     values = frame[numeric].to_numpy(dtype=np.float64, na_value=np.nan)
     _check_finite_rows(values, numeric, source)
     return values, numeric, ignored
@@ -314,14 +404,17 @@ def _binary_labels(column, name, source):
             hint = "; for scikit-learn's +1 inlier / -1 outlier coding, map -1 to 1 and +1 to 0"
         raise ValueError(
             f"label column {name!r} of {source} must hold only 0 (normal) and 1 (anomaly), "
-            f"found {shown}{more}{hint}")
+            f"found {shown}{more}{hint}"
+        )
     return values.astype(np.int64)
 
 
 def _label_column(frame, name, source):
     if name not in frame.columns:
-        raise ValueError(f"label column {name!r} not found in {source}; columns: "
-                         + ", ".join(map(str, frame.columns)))
+        raise ValueError(
+            f"label column {name!r} not found in {source}; columns: "
+            + ", ".join(map(str, frame.columns))
+        )
     return _binary_labels(frame[name], name, source)
 
 
@@ -356,9 +449,11 @@ def _run_compare(args, out, err):
         from .datasets import load_default_dataset
 
         X, y = load_default_dataset()
-        header = (f"Dataset: built-in default (scikit-learn's breast cancer data: "
-                  f"{int((y == 0).sum())} benign rows as normal, {int(y.sum())} malignant as "
-                  f"anomalies, {X.shape[1]} features)")
+        header = (
+            f"Dataset: built-in default (scikit-learn's breast cancer data: "
+            f"{int((y == 0).sum())} benign rows as normal, {int(y.sum())} malignant as "
+            f"anomalies, {X.shape[1]} features)"
+        )
         ignored = []
     else:
         frame = _read_table(args.file)
@@ -369,20 +464,32 @@ def _run_compare(args, out, err):
             exclude = (args.label_column,)
         X, features, ignored = _numeric_features(frame, args.file, exclude)
         header = f"Dataset: {args.file} ({len(X)} rows, {len(features)} numeric features"
-        header += (f", label column {args.label_column!r} with {int(y.sum())} anomalies)"
-                   if y is not None else ", no labels: only flagged share and times)")
+        header += (
+            f", label column {args.label_column!r} with {int(y.sum())} anomalies)"
+            if y is not None
+            else ", no labels: only flagged share and times)"
+        )
     if not args.quiet:
         print(header, file=out)
         if ignored:
             print("Ignored non-numeric columns: " + ", ".join(map(str, ignored)), file=out)
-        print(f"Protocol: seeds {','.join(map(str, args.seeds))}, test size {args.test_size}, "
-              "StandardScaler and detectors fitted on the unlabelled train part", file=out)
+        print(
+            f"Protocol: seeds {','.join(map(str, args.seeds))}, test size {args.test_size}, "
+            "StandardScaler and detectors fitted on the unlabelled train part",
+            file=out,
+        )
         print(file=out)
         out.flush()
 
     # a progress bar only helps a person watching; in logs it is noise
-    result = compare(X, y, detectors, seeds=args.seeds, test_size=args.test_size,
-                     progress=not args.quiet and err.isatty())
+    result = compare(
+        X,
+        y,
+        detectors,
+        seeds=args.seeds,
+        test_size=args.test_size,
+        progress=not args.quiet and err.isatty(),
+    )
     print(result.to_string(), file=out)
     if args.output:
         _write_table(result.runs, args.output)
@@ -424,27 +531,35 @@ def _run_detect(args, out, err):
     X_train, features, _ = _numeric_features(train, args.train_file)
     missing = [column for column in features if column not in to_score.columns]
     if missing:
-        raise ValueError(f"{args.score_file} lacks columns of {args.train_file}: "
-                         + ", ".join(map(str, missing)))
+        raise ValueError(
+            f"{args.score_file} lacks columns of {args.train_file}: " + ", ".join(map(str, missing))
+        )
     not_numeric = [column for column in features if not _is_numeric(to_score[column])]
     if not_numeric:
-        raise ValueError(f"columns of {args.score_file} that are numeric in "
-                         f"{args.train_file} are not numeric: " + ", ".join(map(str, not_numeric)))
+        raise ValueError(
+            f"columns of {args.score_file} that are numeric in "
+            f"{args.train_file} are not numeric: " + ", ".join(map(str, not_numeric))
+        )
     X_score, _, _ = _numeric_features(to_score[features], args.score_file)
 
     # the same preprocessing as compare: distance-based detectors need scaled features
     model = make_pipeline(StandardScaler(), detector).fit(X_train)
     normality = model.score_samples(X_score)
-    scores = pd.DataFrame({
-        "score": -normality,
-        "decision_function": model.decision_function(X_score),
-        "label": model.predict(X_score).astype(np.int64),
-    })
+    scores = pd.DataFrame(
+        {
+            "score": -normality,
+            "decision_function": model.decision_function(X_score),
+            "label": model.predict(X_score).astype(np.int64),
+        }
+    )
     _write_table(scores, args.output)
     n_flagged = int((scores["label"] == -1).sum())
-    print(f"{args.detector} fitted on {len(X_train)} rows of {args.train_file}; scored "
-          f"{len(scores)} rows of {args.score_file}: {n_flagged} flagged as outliers "
-          f"({n_flagged / len(scores):.1%}). Scores written to {args.output}", file=out)
+    print(
+        f"{args.detector} fitted on {len(X_train)} rows of {args.train_file}; scored "
+        f"{len(scores)} rows of {args.score_file}: {n_flagged} flagged as outliers "
+        f"({n_flagged / len(scores):.1%}). Scores written to {args.output}",
+        file=out,
+    )
     return 0
 
 
@@ -452,11 +567,15 @@ def _run_detect(args, out, err):
 
 
 def _series_columns(frame, args):
-    for option, name in (("--timestamp-column", args.timestamp_column),
-                         ("--value-column", args.value_column)):
+    for option, name in (
+        ("--timestamp-column", args.timestamp_column),
+        ("--value-column", args.value_column),
+    ):
         if name not in frame.columns:
-            raise ValueError(f"{option} {name!r} not found in {args.file}; columns: "
-                             + ", ".join(map(str, frame.columns)))
+            raise ValueError(
+                f"{option} {name!r} not found in {args.file}; columns: "
+                + ", ".join(map(str, frame.columns))
+            )
     pd = _import_pandas()
     raw_times = frame[args.timestamp_column]
     if _is_numeric(raw_times):
@@ -465,8 +584,10 @@ def _series_columns(frame, args):
         try:
             parsed = pd.to_datetime(raw_times)
         except (ValueError, TypeError) as exc:
-            raise ValueError(f"--timestamp-column {args.timestamp_column!r} holds values that "
-                             f"are neither numbers nor dates ({exc})") from None
+            raise ValueError(
+                f"--timestamp-column {args.timestamp_column!r} holds values that "
+                f"are neither numbers nor dates ({exc})"
+            ) from None
         if parsed.dt.tz is not None:
             # numpy datetimes are naive; UTC keeps the order of aware timestamps
             parsed = parsed.dt.tz_convert(None)
@@ -474,11 +595,15 @@ def _series_columns(frame, args):
     if pd.isna(times).any():
         raise ValueError(f"--timestamp-column {args.timestamp_column!r} has missing values")
     if len(times) > 1 and not (times[1:] > times[:-1]).all():
-        raise ValueError(f"timestamps of {args.file} must be strictly increasing; sort the "
-                         "file and drop duplicate timestamps first")
+        raise ValueError(
+            f"timestamps of {args.file} must be strictly increasing; sort the "
+            "file and drop duplicate timestamps first"
+        )
     if not _is_numeric(frame[args.value_column]):
-        raise ValueError(f"--value-column {args.value_column!r} of {args.file} is not numeric "
-                         f"(dtype {frame[args.value_column].dtype})")
+        raise ValueError(
+            f"--value-column {args.value_column!r} of {args.file} is not numeric "
+            f"(dtype {frame[args.value_column].dtype})"
+        )
     values, _, _ = _numeric_features(frame[[args.value_column]], args.file)
     return times, values[:, 0]
 
@@ -505,8 +630,9 @@ def _windows_from_json(path, series_file, times):
         matches = [key for key in content if Path(key).name == name]
         if len(matches) != 1:
             found = "no entry" if not matches else f"{len(matches)} entries"
-            raise ValueError(f"{path} has {found} for {name!r}; keys must end with the "
-                             "series file's name")
+            raise ValueError(
+                f"{path} has {found} for {name!r}; keys must end with the series file's name"
+            )
         content = content[matches[0]]
     if not isinstance(content, list):
         raise ValueError(f"{path} must hold a list of [start, end] pairs or NAB's dict of them")
@@ -517,13 +643,16 @@ def _windows_from_json(path, series_file, times):
         try:
             start, end = (_to_timestamp(str(bound), times) for bound in pair)
         except (ValueError, TypeError):
-            raise ValueError(f"window {i} of {path} has bounds that are not timestamps: "
-                             f"{pair!r}") from None
+            raise ValueError(
+                f"window {i} of {path} has bounds that are not timestamps: {pair!r}"
+            ) from None
         first = int(np.searchsorted(times, start, side="left"))
         last = int(np.searchsorted(times, end, side="right")) - 1
         if last < first:
-            raise ValueError(f"window {i} of {path} ({pair[0]} to {pair[1]}) covers no "
-                             f"timestamp of {series_file}")
+            raise ValueError(
+                f"window {i} of {path} ({pair[0]} to {pair[1]}) covers no "
+                f"timestamp of {series_file}"
+            )
         windows.append((first, last))
     return windows
 
@@ -531,8 +660,9 @@ def _windows_from_json(path, series_file, times):
 def _windows_from_labels(labels):
     """Inclusive index intervals of the runs of 1 in a 0/1 array."""
     edges = np.diff(np.concatenate(([0], labels, [0])))
-    return list(zip(np.flatnonzero(edges == 1).tolist(),
-                    (np.flatnonzero(edges == -1) - 1).tolist()))
+    return list(
+        zip(np.flatnonzero(edges == 1).tolist(), (np.flatnonzero(edges == -1) - 1).tolist())
+    )
 
 
 def _format_time(value):
@@ -553,8 +683,9 @@ def _run_compare_series(args, out, err):
     elif args.label_column is not None:
         true_windows = _windows_from_labels(_label_column(frame, args.label_column, args.file))
     if args.window > len(values):
-        raise ValueError(f"--window {args.window} is longer than the series "
-                         f"({len(values)} timestamps)")
+        raise ValueError(
+            f"--window {args.window} is longer than the series ({len(values)} timestamps)"
+        )
     if args.step > args.window:
         raise ValueError(f"--step {args.step} is larger than --window {args.window}")
     if args.plot:
@@ -578,26 +709,38 @@ def _run_compare_series(args, out, err):
     lstm = LSTMGANAnomalyDetector(n_channels=1, random_state=args.seed)
     if args.epochs is not None:
         lstm.set_params(epochs=args.epochs)
-    detectors = {"LSTMGANAnomalyDetector": lstm,
-                 "IsolationForest": IsolationForest(random_state=args.seed)}
+    detectors = {
+        "LSTMGANAnomalyDetector": lstm,
+        "IsolationForest": IsolationForest(random_state=args.seed),
+    }
 
     labels = None
     if true_windows is not None:
         labels = intervals_to_labels(true_windows, len(values))
-    print(f"Series: {args.file} ({len(values)} timestamps, window {args.window}, "
-          f"step {args.step}" + (f", {len(true_windows)} labelled windows)"
-                                 if true_windows is not None else ", no labels)"), file=out)
+    print(
+        f"Series: {args.file} ({len(values)} timestamps, window {args.window}, "
+        f"step {args.step}"
+        + (
+            f", {len(true_windows)} labelled windows)"
+            if true_windows is not None
+            else ", no labels)"
+        ),
+        file=out,
+    )
     rows, found, columns = [], {}, {"timestamp": times, "value": values}
     for name, detector in detectors.items():
         started = time.perf_counter()
-        intervals, scores = detect_intervals(values, detector, window=args.window,
-                                             step=args.step)
-        row = {"detector": name, "intervals": len(intervals),
-               "seconds": time.perf_counter() - started}
+        intervals, scores = detect_intervals(values, detector, window=args.window, step=args.step)
+        row = {
+            "detector": name,
+            "intervals": len(intervals),
+            "seconds": time.perf_counter() - started,
+        }
         if true_windows is not None:
             segment = overlap_segment_scores(intervals, true_windows)
-            row.update({key: segment[key] for key in ("tp", "fp", "fn", "precision",
-                                                      "recall", "f1")})
+            row.update(
+                {key: segment[key] for key in ("tp", "fp", "fn", "precision", "recall", "f1")}
+            )
             # one class only (no or all anomalies): the ranking metrics are undefined
             if 0 < labels.sum() < len(labels):
                 row.update(timestamp_scores_metrics(scores, labels))
@@ -611,9 +754,11 @@ def _run_compare_series(args, out, err):
     for name, intervals in found.items():
         print(f"\n{name}: {len(intervals)} intervals", file=out)
         for interval in intervals[:_MAX_INTERVALS_SHOWN]:
-            print(f"  {_format_time(times[interval.start])} to "
-                  f"{_format_time(times[interval.end])}  severity {interval.severity:.2f}",
-                  file=out)
+            print(
+                f"  {_format_time(times[interval.start])} to "
+                f"{_format_time(times[interval.end])}  severity {interval.severity:.2f}",
+                file=out,
+            )
         if len(intervals) > _MAX_INTERVALS_SHOWN:
             print(f"  ... and {len(intervals) - _MAX_INTERVALS_SHOWN} more", file=out)
     if args.output:
@@ -666,8 +811,9 @@ def main(argv=None):
         parser = _build_parser()
         args = parser.parse_args(argv)
         if args.command is None:
-            raise _UsageError(f"choose a command: compare, detect or compare-series "
-                              f"(see '{PROG} --help')")
+            raise _UsageError(
+                f"choose a command: compare, detect or compare-series (see '{PROG} --help')"
+            )
         return args.handler(args, out, err)
     except SystemExit as exit_:
         # --help and --version exit through argparse; return their status instead

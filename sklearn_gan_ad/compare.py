@@ -112,14 +112,14 @@ def available_detectors():
 def _import_pyod_class(name):
     """The PyOD class called ``name``; ImportError when PyOD is not installed."""
     if name not in _PYOD_MODULES:
-        raise ValueError(
-            f"unknown PyOD detector {name!r}; known: {', '.join(_PYOD_MODULES)}")
+        raise ValueError(f"unknown PyOD detector {name!r}; known: {', '.join(_PYOD_MODULES)}")
     try:
         module = importlib.import_module(_PYOD_MODULES[name])
     except ImportError as exc:
         raise ImportError(
             f"detector 'pyod:{name}' needs PyOD, which could not be imported ({exc}); "
-            "install it with `pip install pyod`") from exc
+            "install it with `pip install pyod`"
+        ) from exc
     return getattr(module, name)
 
 
@@ -149,12 +149,11 @@ def make_detector(name):
     if name in _BUILTIN_DETECTORS:
         return _BUILTIN_DETECTORS[name]()
     if name.startswith(_PYOD_PREFIX):
-        pyod_name = name[len(_PYOD_PREFIX):]
+        pyod_name = name[len(_PYOD_PREFIX) :]
         # fail now, before any fitting, rather than midway through a comparison
         _import_pyod_class(pyod_name)
         return PyODAdapter(pyod_name)
-    raise ValueError(
-        f"unknown detector {name!r}; available: {', '.join(available_detectors())}")
+    raise ValueError(f"unknown detector {name!r}; available: {', '.join(available_detectors())}")
 
 
 class PyODAdapter(OutlierMixin, BaseEstimator):
@@ -341,8 +340,11 @@ class ComparisonResult:
         columns = [("ROC-AUC", "roc_auc", 3), ("AP", "average_precision", 3)]
         if not self.has_labels:
             columns = []
-        columns += [("flagged", "flagged_share", 3), ("fit s", "fit_seconds", 2),
-                    ("score s", "score_seconds", 3)]
+        columns += [
+            ("flagged", "flagged_share", 3),
+            ("fit s", "fit_seconds", 2),
+            ("score s", "score_seconds", 3),
+        ]
         table = _import_pandas().DataFrame(index=self.summary.index)
         for title, metric, digits in columns:
             means = self.summary[f"{metric}_mean"]
@@ -362,8 +364,8 @@ def _import_pandas():
         import pandas
     except ImportError as exc:
         raise ImportError(
-            "compare needs pandas for its result tables; install it with "
-            "`pip install pandas`") from exc
+            "compare needs pandas for its result tables; install it with `pip install pandas`"
+        ) from exc
     return pandas
 
 
@@ -390,18 +392,26 @@ def _resolve_detectors(detectors):
     else:
         raise ValueError(
             "detectors must be None, a dict of name -> estimator or a list of names "
-            f"from available_detectors(), got {type(detectors).__name__}")
+            f"from available_detectors(), got {type(detectors).__name__}"
+        )
     if not resolved:
         raise ValueError("detectors is empty; give at least one detector")
     for name, estimator in resolved.items():
-        missing = [method for method in ("fit", "score_samples", "predict")
-                   if not callable(getattr(estimator, method, None))]
+        missing = [
+            method
+            for method in ("fit", "score_samples", "predict")
+            if not callable(getattr(estimator, method, None))
+        ]
         if missing:
-            hint = (" (LocalOutlierFactor needs novelty=True)"
-                    if isinstance(estimator, LocalOutlierFactor) else "")
+            hint = (
+                " (LocalOutlierFactor needs novelty=True)"
+                if isinstance(estimator, LocalOutlierFactor)
+                else ""
+            )
             raise ValueError(
                 f"detector {name!r} ({type(estimator).__name__}) has no "
-                f"{', '.join(missing)}{hint}; compare needs fit, score_samples and predict")
+                f"{', '.join(missing)}{hint}; compare needs fit, score_samples and predict"
+            )
     return resolved
 
 
@@ -413,8 +423,7 @@ def _check_labels(y, n_samples):
     if len(y) != n_samples:
         raise ValueError(f"X has {n_samples} rows but y has {len(y)} labels")
     if y.dtype.kind not in "biuf":
-        raise ValueError(
-            f"y must be numeric 0 (normal) / 1 (anomaly), got dtype {y.dtype}")
+        raise ValueError(f"y must be numeric 0 (normal) / 1 (anomaly), got dtype {y.dtype}")
     if y.dtype.kind == "f" and not np.isfinite(y).all():
         raise ValueError("y contains NaN or infinite values")
     values = np.unique(y)
@@ -426,7 +435,8 @@ def _check_labels(y, n_samples):
             # silently invert every metric, so ask for the explicit one
             hint = "; for scikit-learn's +1 inlier / -1 outlier coding pass (y == -1).astype(int)"
         raise ValueError(
-            f"y must be binary with 0 = normal and 1 = anomaly, got values {shown}{hint}")
+            f"y must be binary with 0 = normal and 1 = anomaly, got values {shown}{hint}"
+        )
     y = y.astype(np.int64)
     for label, what in ((1, "anomalies"), (0, "normal rows")):
         count = int((y == label).sum())
@@ -434,7 +444,8 @@ def _check_labels(y, n_samples):
             # a stratified split needs two of each class to put one in each part
             raise ValueError(
                 f"y holds {count} {what}; ranking metrics need at least 2 "
-                "(one for each of the train and test parts)")
+                "(one for each of the train and test parts)"
+            )
     return y
 
 
@@ -467,8 +478,11 @@ def _check_X(X):
 
 def _seed_params(estimator, seed):
     """Every ``random_state`` parameter of ``estimator``, nested ones included."""
-    return {key: seed for key in estimator.get_params(deep=True)
-            if key == "random_state" or key.endswith("__random_state")}
+    return {
+        key: seed
+        for key in estimator.get_params(deep=True)
+        if key == "random_state" or key.endswith("__random_state")
+    }
 
 
 def _split(X, y, seed, test_size):
@@ -476,11 +490,13 @@ def _split(X, y, seed, test_size):
         X_train, X_test = train_test_split(X, test_size=test_size, random_state=seed)
         return X_train, X_test, None
     X_train, X_test, _, y_test = train_test_split(
-        X, y, test_size=test_size, random_state=seed, stratify=y)
+        X, y, test_size=test_size, random_state=seed, stratify=y
+    )
     if len(np.unique(y_test)) < 2:
         raise ValueError(
             f"the test part of seed {seed} holds a single class; increase test_size "
-            "or provide more anomalies")
+            "or provide more anomalies"
+        )
     return X_train, X_test, y_test
 
 
@@ -500,7 +516,8 @@ def _run_one(estimator, X_train, X_test, y_test, name, seed):
     if normality.shape != (len(X_test),) or not np.isfinite(normality).all():
         raise ValueError(
             f"detector {name!r} returned {normality.shape} scores with non-finite "
-            f"values or the wrong shape on seed {seed}; expected {len(X_test)} finite scores")
+            f"values or the wrong shape on seed {seed}; expected {len(X_test)} finite scores"
+        )
     anomaly = -normality
     flagged = np.asarray(estimator.predict(X_test)) == -1
     threshold = math.nan
@@ -508,12 +525,17 @@ def _run_one(estimator, X_train, X_test, y_test, name, seed):
         # decision_function = score_samples - offset is 0 at score_samples =
         # offset, i.e. at anomaly score -offset; the median shrugs off float noise
         threshold = float(np.median(np.asarray(estimator.decision_function(X_test)) - normality))
-    metrics = {"flagged_share": float(flagged.mean()), "fit_seconds": fit_seconds,
-               "score_seconds": score_seconds}
+    metrics = {
+        "flagged_share": float(flagged.mean()),
+        "fit_seconds": fit_seconds,
+        "score_seconds": score_seconds,
+    }
     if y_test is not None:
-        metrics = {"roc_auc": float(roc_auc_score(y_test, anomaly)),
-                   "average_precision": float(average_precision_score(y_test, anomaly)),
-                   **metrics}
+        metrics = {
+            "roc_auc": float(roc_auc_score(y_test, anomaly)),
+            "average_precision": float(average_precision_score(y_test, anomaly)),
+            **metrics,
+        }
     return metrics, HeldOutScores(anomaly, y_test, threshold, seed)
 
 
@@ -525,8 +547,9 @@ def _progress_bar(total, enabled):
     return tqdm(total=total, file=sys.stderr, desc="compare", unit="fit", leave=False)
 
 
-def compare(X, y=None, detectors=None, *, seeds=(0, 1, 2), test_size=0.3, scale=True,
-            progress=False):
+def compare(
+    X, y=None, detectors=None, *, seeds=(0, 1, 2), test_size=0.3, scale=True, progress=False
+):
     """Compare anomaly detectors over repeated train/test splits.
 
     For each seed: split the rows (stratified on ``y`` when given) with that
@@ -602,8 +625,11 @@ def compare(X, y=None, detectors=None, *, seeds=(0, 1, 2), test_size=0.3, scale=
     pd = _import_pandas()
     # validate everything before the first (possibly long) fit
     seeds = _check_seeds(seeds)
-    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real) \
-            or not 0 < test_size < 1:
+    if (
+        isinstance(test_size, bool)
+        or not isinstance(test_size, numbers.Real)
+        or not 0 < test_size < 1
+    ):
         raise ValueError(f"test_size must be a float in (0, 1), got {test_size!r}")
     X = _check_X(X)
     if y is not None:
@@ -623,8 +649,15 @@ def compare(X, y=None, detectors=None, *, seeds=(0, 1, 2), test_size=0.3, scale=
                 estimator = clone(template)
                 estimator.set_params(**_seed_params(estimator, seed))
                 metrics, held_out = _run_one(estimator, X_train, X_test, y_test, name, seed)
-                rows.append({"detector": name, "seed": seed, "n_train": len(X_train),
-                             "n_test": len(X_test), **metrics})
+                rows.append(
+                    {
+                        "detector": name,
+                        "seed": seed,
+                        "n_train": len(X_train),
+                        "n_test": len(X_test),
+                        **metrics,
+                    }
+                )
                 # later seeds overwrite earlier ones: the last seed's part is kept
                 scores[name] = held_out
                 if bar is not None:
@@ -636,11 +669,11 @@ def compare(X, y=None, detectors=None, *, seeds=(0, 1, 2), test_size=0.3, scale=
     runs = pd.DataFrame(rows)
     metrics = [m for m in (*_LABELLED_METRICS, *_UNLABELLED_METRICS) if m in runs.columns]
     grouped = runs.groupby("detector", sort=False)[metrics]
-    summary = pd.concat(
-        {stat: grouped.agg(stat) for stat in ("mean", "std")}, axis=1)
+    summary = pd.concat({stat: grouped.agg(stat) for stat in ("mean", "std")}, axis=1)
     summary.columns = [f"{metric}_{stat}" for stat, metric in summary.columns]
     summary = summary[[f"{m}_{stat}" for m in metrics for stat in ("mean", "std")]]
     summary = summary.reindex(list(resolved))
     summary.index.name = "detector"
-    return ComparisonResult(runs=runs, summary=summary, scores=scores, seeds=seeds,
-                            test_size=float(test_size))
+    return ComparisonResult(
+        runs=runs, summary=summary, scores=scores, seeds=seeds, test_size=float(test_size)
+    )

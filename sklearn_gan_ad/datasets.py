@@ -54,8 +54,9 @@ def load_default_dataset(random_state=0):
     n_anomalies = int(round(_ANOMALY_RATIO * len(benign)))
     anomalies = rng.choice(malignant, size=n_anomalies, replace=False)
     rows = np.concatenate([benign, anomalies])
-    labels = np.concatenate([np.zeros(len(benign), dtype=np.int64),
-                             np.ones(n_anomalies, dtype=np.int64)])
+    labels = np.concatenate(
+        [np.zeros(len(benign), dtype=np.int64), np.ones(n_anomalies, dtype=np.int64)]
+    )
     order = rng.permutation(len(rows))
     X = features.iloc[rows[order]].reset_index(drop=True)
     X.columns.name = None

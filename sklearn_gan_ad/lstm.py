@@ -188,13 +188,15 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
             raise ValueError(
                 f"{error} The detector was fitted on windows of length "
                 f"{self.window_length_} with {self.n_channels} channel(s); got windows "
-                f"of length {got:g}.") from None
+                f"of length {got:g}."
+            ) from None
         if reset:
             if X.shape[1] % self.n_channels:
                 raise ValueError(
                     f"X has {X.shape[1]} columns, which is not a multiple of "
                     f"n_channels={self.n_channels}; 2-D windows are laid out as "
-                    "(n_windows, window_length * n_channels)")
+                    "(n_windows, window_length * n_channels)"
+                )
             self.window_length_ = X.shape[1] // self.n_channels
         return X
 
@@ -204,7 +206,8 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
             return X
         if X.shape[2] != self.n_channels:
             raise ValueError(
-                f"3-D windows have {X.shape[2]} channels but n_channels={self.n_channels}")
+                f"3-D windows have {X.shape[2]} channels but n_channels={self.n_channels}"
+            )
         return np.reshape(X, (X.shape[0], -1))
 
     def _to_model_shape(self, X):
@@ -214,14 +217,24 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         window_length, n_channels = model_shape
         recurrent = dict(hidden_size=self.hidden_size, num_layers=self.num_layers)
         return {
-            "module": (LSTMEncoder, dict(n_channels=n_channels, latent_dim=latent_dim,
-                                         **recurrent)),
-            "generator": (LSTMDecoder, dict(n_channels=n_channels, latent_dim=latent_dim,
-                                            window_length=window_length, **recurrent)),
-            "critic_x": (WindowCritic, dict(n_channels=n_channels,
-                                            hidden_size=self.hidden_size)),
-            "critic_z": (LatentCritic, dict(latent_dim=latent_dim,
-                                            hidden_layer_sizes=(self.hidden_size,))),
+            "module": (
+                LSTMEncoder,
+                dict(n_channels=n_channels, latent_dim=latent_dim, **recurrent),
+            ),
+            "generator": (
+                LSTMDecoder,
+                dict(
+                    n_channels=n_channels,
+                    latent_dim=latent_dim,
+                    window_length=window_length,
+                    **recurrent,
+                ),
+            ),
+            "critic_x": (WindowCritic, dict(n_channels=n_channels, hidden_size=self.hidden_size)),
+            "critic_z": (
+                LatentCritic,
+                dict(latent_dim=latent_dim, hidden_layer_sizes=(self.hidden_size,)),
+            ),
         }
 
     def _work_per_step(self, model_shape, latent_dim):

@@ -33,7 +33,8 @@ def _json_params(detector):
     if params.get("callbacks"):
         raise ValueError(
             "save() cannot store callbacks (they are arbitrary code); set "
-            "callbacks=None before saving, or use pickle for a trusted round trip")
+            "callbacks=None before saving, or use pickle for a trusted round trip"
+        )
     random_state = params.get("random_state")
     if random_state is not None and not isinstance(random_state, (int, np.integer)):
         params["random_state"] = None  # a RandomState instance has no safe form
@@ -55,8 +56,11 @@ def save(detector, path):
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(detector)
-    fitted = {name: _to_json_value(getattr(detector, name))
-              for name in _FITTED_SCALARS if hasattr(detector, name)}
+    fitted = {
+        name: _to_json_value(getattr(detector, name))
+        for name in _FITTED_SCALARS
+        if hasattr(detector, name)
+    }
     if hasattr(detector, "feature_names_in_"):
         fitted["feature_names_in_"] = [str(name) for name in detector.feature_names_in_]
     combiner = detector.score_combiner_
@@ -77,8 +81,10 @@ def save(detector, path):
         "metadata": json.dumps(metadata),
         "arrays": {name: torch.as_tensor(getattr(detector, name)) for name in _FITTED_ARRAYS},
         "modules": {
-            name: {key: value.detach().cpu() for key, value in
-                   getattr(net, name + "_").state_dict().items()}
+            name: {
+                key: value.detach().cpu()
+                for key, value in getattr(net, name + "_").state_dict().items()
+            }
             for name in net._modules
         },
     }
@@ -125,7 +131,8 @@ def load(path):
     if metadata.get("format_version") != FORMAT_VERSION:
         raise ValueError(
             f"{path} uses model format version {metadata.get('format_version')}; this "
-            f"version of sklearn-gan-ad reads version {FORMAT_VERSION} only")
+            f"version of sklearn-gan-ad reads version {FORMAT_VERSION} only"
+        )
     return _rebuild(metadata, payload)
 
 
@@ -138,15 +145,17 @@ def _rebuild(metadata, payload):
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     detector = cls(**params)
     for name, value in metadata["fitted"].items():
-        setattr(detector, name, np.asarray(value, dtype=object) if name ==
-                "feature_names_in_" else value)
+        setattr(
+            detector,
+            name,
+            np.asarray(value, dtype=object) if name == "feature_names_in_" else value,
+        )
     for name, tensor in payload["arrays"].items():
         setattr(detector, name, tensor.numpy().astype(np.float64))
 
     combiner_state = metadata["score_combiner"]
     combiner = ScoreCombiner(combiner_state["weights"])
-    combiner.location_scale_ = {k: tuple(v) for k, v in
-                                combiner_state["location_scale"].items()}
+    combiner.location_scale_ = {k: tuple(v) for k, v in combiner_state["location_scale"].items()}
     combiner.total_location_scale_ = tuple(combiner_state["total_location_scale"])
     detector.score_combiner_ = combiner
 

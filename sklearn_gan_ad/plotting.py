@@ -28,7 +28,8 @@ def _new_figure(figsize):
     except ImportError as exc:
         raise ImportError(
             "plotting needs matplotlib; install it with "
-            "`pip install matplotlib` or `pip install 'sklearn-gan-ad[plot]'`") from exc
+            "`pip install matplotlib` or `pip install 'sklearn-gan-ad[plot]'`"
+        ) from exc
     figure = Figure(figsize=figsize, layout="constrained")
     FigureCanvasAgg(figure)
     return figure
@@ -63,19 +64,28 @@ def _score_histogram(ax, name, held_out):
         ax.hist(clipped, bins=edges, color=_NORMAL_COLOUR, alpha=0.8, label="test rows")
     else:
         labels = np.asarray(labels)
-        ax.hist(clipped[labels == 0], bins=edges, color=_NORMAL_COLOUR, alpha=0.6,
-                label="normal")
-        ax.hist(clipped[labels == 1], bins=edges, color=_ANOMALY_COLOUR, alpha=0.8,
-                label="anomaly")
+        ax.hist(clipped[labels == 0], bins=edges, color=_NORMAL_COLOUR, alpha=0.6, label="normal")
+        ax.hist(clipped[labels == 1], bins=edges, color=_ANOMALY_COLOUR, alpha=0.8, label="anomaly")
     n_beyond = int((scores > edges[-1]).sum())
     if n_beyond:
-        ax.annotate(f"+{n_beyond} beyond\nthe axis, in\nthe last bin →", xy=(1.0, 0.45),
-                    xycoords="axes fraction", ha="right", va="center", fontsize=7)
+        ax.annotate(
+            f"+{n_beyond} beyond\nthe axis, in\nthe last bin →",
+            xy=(1.0, 0.45),
+            xycoords="axes fraction",
+            ha="right",
+            va="center",
+            fontsize=7,
+        )
     threshold = held_out.threshold
     if np.isfinite(threshold):
         shown = float(np.clip(threshold, edges[0], edges[-1]))
-        ax.axvline(shown, color="black", linestyle="--", linewidth=1.2,
-                   label="threshold" + ("" if shown == threshold else f" ({threshold:.3g})"))
+        ax.axvline(
+            shown,
+            color="black",
+            linestyle="--",
+            linewidth=1.2,
+            label="threshold" + ("" if shown == threshold else f" ({threshold:.3g})"),
+        )
     ax.set_title(name, fontsize=10)
     ax.set_xlabel("anomaly score (−score_samples)", fontsize=8)
     ax.tick_params(labelsize=7)
@@ -130,16 +140,26 @@ def plot_comparison(result, path):
             precision, recall, _ = precision_recall_curve(labels, values)
             ap = average_precision_score(labels, values)
             # recall decreases along the arrays: draw as PrecisionRecallDisplay does
-            pr_ax.plot(recall, precision, drawstyle="steps-post",
-                       label=f"{name} (AP {ap:.3f})")
+            pr_ax.plot(recall, precision, drawstyle="steps-post", label=f"{name} (AP {ap:.3f})")
         roc_ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="chance")
-        roc_ax.set(xlabel="false positive rate", ylabel="true positive rate",
-                   title="ROC curves", xlim=(0, 1), ylim=(0, 1.02))
+        roc_ax.set(
+            xlabel="false positive rate",
+            ylabel="true positive rate",
+            title="ROC curves",
+            xlim=(0, 1),
+            ylim=(0, 1.02),
+        )
         prevalence = float(np.mean(held_out.labels))
-        pr_ax.axhline(prevalence, color="grey", linestyle=":", linewidth=1,
-                      label=f"chance ({prevalence:.3f})")
-        pr_ax.set(xlabel="recall", ylabel="precision", title="Precision-recall curves",
-                  xlim=(0, 1), ylim=(0, 1.02))
+        pr_ax.axhline(
+            prevalence, color="grey", linestyle=":", linewidth=1, label=f"chance ({prevalence:.3f})"
+        )
+        pr_ax.set(
+            xlabel="recall",
+            ylabel="precision",
+            title="Precision-recall curves",
+            xlim=(0, 1),
+            ylim=(0, 1.02),
+        )
         for ax in (roc_ax, pr_ax):
             ax.legend(fontsize=8, loc="lower right" if ax is roc_ax else "upper right")
             ax.grid(alpha=0.3)
@@ -151,14 +171,16 @@ def plot_comparison(result, path):
     for ax in hist_axes[n_hist:]:
         ax.set_visible(False)
     if labelled:
-        bottom.suptitle("Anomaly scores of the test rows (dashed: each detector's threshold; "
-                        "rows above it are flagged)", fontsize=10)
+        bottom.suptitle(
+            "Anomaly scores of the test rows (dashed: each detector's threshold; "
+            "rows above it are flagged)",
+            fontsize=10,
+        )
     n_test = len(held_out.anomaly_scores)
     detail = f"{n_test} test rows"
     if labelled:
         detail += f", {int(np.sum(held_out.labels))} anomalies"
-    figure.suptitle(f"Detector comparison on the held-out part of seed {held_out.seed} "
-                    f"({detail})")
+    figure.suptitle(f"Detector comparison on the held-out part of seed {held_out.seed} ({detail})")
     return _save(figure, path)
 
 
@@ -217,7 +239,8 @@ def plot_decision_boundary(detectors, X, path, *, y=None, fit=True, resolution=2
     X = check_array(X, dtype=np.float64)
     if X.shape[1] != 2:
         raise ValueError(
-            f"plot_decision_boundary needs 2-D data (2 columns), got {X.shape[1]} columns")
+            f"plot_decision_boundary needs 2-D data (2 columns), got {X.shape[1]} columns"
+        )
     if not detectors:
         raise ValueError("detectors is empty")
     labels = None if y is None else np.asarray(y)
@@ -227,8 +250,9 @@ def plot_decision_boundary(detectors, X, path, *, y=None, fit=True, resolution=2
     axes = np.atleast_1d(figure.subplots(1, len(detectors), squeeze=False)).ravel()
     margin = 0.15 * (X.max(axis=0) - X.min(axis=0)) + 1e-9
     low, high = X.min(axis=0) - margin, X.max(axis=0) + margin
-    xx, yy = np.meshgrid(np.linspace(low[0], high[0], resolution),
-                         np.linspace(low[1], high[1], resolution))
+    xx, yy = np.meshgrid(
+        np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution)
+    )
     grid = np.column_stack([xx.ravel(), yy.ravel()])
     for ax, (name, detector) in zip(axes, detectors.items()):
         if fit:
@@ -241,8 +265,15 @@ def plot_decision_boundary(detectors, X, path, *, y=None, fit=True, resolution=2
         else:
             for value, colour, label in ((0, "white", "normal"), (1, "gold", "anomaly")):
                 mask = labels == value
-                ax.scatter(X[mask, 0], X[mask, 1], s=10, c=colour, edgecolors="black",
-                           linewidths=0.4, label=label)
+                ax.scatter(
+                    X[mask, 0],
+                    X[mask, 1],
+                    s=10,
+                    c=colour,
+                    edgecolors="black",
+                    linewidths=0.4,
+                    label=label,
+                )
             ax.legend(fontsize=7, loc="upper left")
         n_flagged = int(np.sum(np.asarray(detector.predict(X)) == -1))
         ax.set_title(f"{name}\n{n_flagged} of {len(X)} flagged", fontsize=9)
@@ -295,28 +326,32 @@ def plot_series(series, intervals, path, true_windows=None, timestamps=None):
     if timestamps is not None:
         x = np.asarray(timestamps)
         if len(x) != len(values):
-            raise ValueError(
-                f"series has {len(values)} values but timestamps has {len(x)}")
+            raise ValueError(f"series has {len(values)} values but timestamps has {len(x)}")
     panels = intervals if isinstance(intervals, dict) else {"": intervals}
     figure = _new_figure((12.0, 2.6 * len(panels) + 0.6))
     axes = np.atleast_1d(figure.subplots(len(panels), 1, squeeze=False, sharex=True)).ravel()
     positions = np.arange(len(values)) if x is None else x
     for ax, (name, predicted) in zip(axes, panels.items()):
         for start, end, *_ in true_windows or ():
-            ax.axvspan(*_span_bounds(int(start), int(end), x), color=_TRUE_COLOUR,
-                       alpha=0.25, linewidth=0)
+            ax.axvspan(
+                *_span_bounds(int(start), int(end), x), color=_TRUE_COLOUR, alpha=0.25, linewidth=0
+            )
         for start, end, *_ in predicted:
-            ax.axvspan(*_span_bounds(int(start), int(end), x), color=_PREDICTED_COLOUR,
-                       alpha=0.3, linewidth=0)
+            ax.axvspan(
+                *_span_bounds(int(start), int(end), x),
+                color=_PREDICTED_COLOUR,
+                alpha=0.3,
+                linewidth=0,
+            )
         ax.plot(positions, values, color="black", linewidth=0.7)
         # proxy handles: spans are many artists, one legend entry each kind
         from matplotlib.patches import Patch
 
-        handles = [Patch(color=_PREDICTED_COLOUR, alpha=0.3,
-                         label=f"predicted ({len(predicted)})")]
+        handles = [Patch(color=_PREDICTED_COLOUR, alpha=0.3, label=f"predicted ({len(predicted)})")]
         if true_windows is not None:
-            handles.append(Patch(color=_TRUE_COLOUR, alpha=0.25,
-                                 label=f"true ({len(true_windows)})"))
+            handles.append(
+                Patch(color=_TRUE_COLOUR, alpha=0.25, label=f"true ({len(true_windows)})")
+            )
         ax.legend(handles=handles, fontsize=8, loc="upper left")
         if name:
             ax.set_title(name, fontsize=10)

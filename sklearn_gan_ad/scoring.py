@@ -48,7 +48,8 @@ class ScoreCombiner:
         """
         self.location_scale_ = {
             name: robust_location_scale(components[name])
-            for name, weight in self.weights.items() if weight
+            for name, weight in self.weights.items()
+            if weight
         }
         self.total_location_scale_ = (0.0, 1.0)
         self.total_location_scale_ = robust_location_scale(self.transform(components))

@@ -170,13 +170,16 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         (n_features,) = model_shape
         hidden = tuple(self.hidden_layer_sizes)
         return {
-            "module": (MLPEncoder, dict(n_features=n_features, latent_dim=latent_dim,
-                                        hidden_layer_sizes=hidden)),
-            "generator": (MLPDecoder, dict(n_features=n_features, latent_dim=latent_dim,
-                                           hidden_layer_sizes=hidden)),
+            "module": (
+                MLPEncoder,
+                dict(n_features=n_features, latent_dim=latent_dim, hidden_layer_sizes=hidden),
+            ),
+            "generator": (
+                MLPDecoder,
+                dict(n_features=n_features, latent_dim=latent_dim, hidden_layer_sizes=hidden),
+            ),
             "critic_x": (MLPCritic, dict(n_features=n_features, hidden_layer_sizes=hidden)),
-            "critic_z": (LatentCritic, dict(latent_dim=latent_dim,
-                                            hidden_layer_sizes=hidden[-1:])),
+            "critic_z": (LatentCritic, dict(latent_dim=latent_dim, hidden_layer_sizes=hidden[-1:])),
         }
 
     def _work_per_step(self, model_shape, latent_dim):

@@ -89,9 +89,7 @@ def _as_numeric_array(values, name):
         values = values.to_numpy()
     values = np.asarray(values)
     if values.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{name} must have a numeric dtype, got dtype {values.dtype}."
-        )
+        raise TypeError(f"{name} must have a numeric dtype, got dtype {values.dtype}.")
     return values.astype(np.float64, copy=False)
 
 
@@ -112,9 +110,7 @@ def _check_finite(values, name, axis_name="index"):
 def _check_1d_scores(scores, name="scores"):
     scores = _as_numeric_array(scores, name)
     if scores.ndim != 1:
-        raise ValueError(
-            f"{name} must be 1-D (n_timestamps,), got shape {scores.shape}."
-        )
+        raise ValueError(f"{name} must be 1-D (n_timestamps,), got shape {scores.shape}.")
     if scores.shape[0] == 0:
         raise ValueError(f"{name} is empty.")
     _check_finite(scores, name)
@@ -154,8 +150,7 @@ def _check_intervals(intervals, name, n_timestamps=None):
             )
         if n_timestamps is not None and end >= n_timestamps:
             raise ValueError(
-                f"{name}[{i}] ends at {end}, outside a series of "
-                f"{n_timestamps} timestamps."
+                f"{name}[{i}] ends at {end}, outside a series of {n_timestamps} timestamps."
             )
         pairs.append((start, end))
     arr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
@@ -236,10 +231,7 @@ def make_windows(series, window, step=1):
         raise ValueError(f"series is empty (shape {values.shape}).")
     _check_finite(values, "series", axis_name="timestamp index")
     if n_timestamps < window:
-        raise ValueError(
-            f"series has {n_timestamps} timestamps, shorter than "
-            f"window={window}."
-        )
+        raise ValueError(f"series has {n_timestamps} timestamps, shorter than window={window}.")
 
     if step > window:
         raise ValueError(
@@ -257,9 +249,7 @@ def make_windows(series, window, step=1):
     return np.ascontiguousarray(windows, dtype=np.float64), starts
 
 
-def windows_to_timestamps(
-    window_values, starts, n_timestamps, aggregate="mean", *, window=None
-):
+def windows_to_timestamps(window_values, starts, n_timestamps, aggregate="mean", *, window=None):
     """Aggregate window-level values back onto the timestamps they cover.
 
     Parameters
@@ -308,9 +298,7 @@ def windows_to_timestamps(
     array([1., 2., 3., 3., 3.])
     """
     if aggregate not in _AGGREGATES:
-        raise ValueError(
-            f"aggregate must be one of {_AGGREGATES}, got {aggregate!r}."
-        )
+        raise ValueError(f"aggregate must be one of {_AGGREGATES}, got {aggregate!r}.")
     n_timestamps = _check_int(n_timestamps, "n_timestamps", min_value=1)
     values = _as_numeric_array(window_values, "window_values")
     if values.ndim not in (1, 2, 3):
@@ -325,18 +313,14 @@ def windows_to_timestamps(
 
     starts_arr = np.asarray(starts)
     if starts_arr.ndim != 1:
-        raise ValueError(
-            f"starts must be 1-D (n_windows,), got shape {starts_arr.shape}."
-        )
+        raise ValueError(f"starts must be 1-D (n_windows,), got shape {starts_arr.shape}.")
     if starts_arr.dtype.kind not in "iu":
         # Accept integral floats (e.g. starts that went through a DataFrame),
         # but never silently truncate 2.5 to 2.
         if starts_arr.dtype.kind != "f" or not np.all(
             np.isfinite(starts_arr) & (starts_arr == np.round(starts_arr))
         ):
-            raise ValueError(
-                f"starts must contain integers, got dtype {starts_arr.dtype}."
-            )
+            raise ValueError(f"starts must contain integers, got dtype {starts_arr.dtype}.")
     starts_arr = starts_arr.astype(np.int64)
     if starts_arr.shape[0] != values.shape[0]:
         raise ValueError(
@@ -351,8 +335,7 @@ def windows_to_timestamps(
             window = _check_int(window, "window", min_value=1)
             if window != values.shape[1]:
                 raise ValueError(
-                    f"window={window} does not match window_values.shape[1]="
-                    f"{values.shape[1]}."
+                    f"window={window} does not match window_values.shape[1]={values.shape[1]}."
                 )
         window = values.shape[1]
     elif window is None:
@@ -360,9 +343,7 @@ def windows_to_timestamps(
     window = _check_int(window, "window", min_value=1)
 
     if starts_arr.min() < 0 or starts_arr.max() + window > n_timestamps:
-        bad = int(
-            np.flatnonzero((starts_arr < 0) | (starts_arr + window > n_timestamps))[0]
-        )
+        bad = int(np.flatnonzero((starts_arr < 0) | (starts_arr + window > n_timestamps))[0])
         raise ValueError(
             f"starts[{bad}]={int(starts_arr[bad])} puts a window of length "
             f"{window} outside a series of {n_timestamps} timestamps."
@@ -416,8 +397,7 @@ def _grouped_median(idx, flat, counts):
 # ---------------------------------------------------------------------------
 
 
-def _pointwise_threshold(scores, threshold, z, contamination, local_window,
-                         local_step):
+def _pointwise_threshold(scores, threshold, z, contamination, local_window, local_step):
     """Return the per-timestamp cut-off a score must exceed to be flagged."""
     n = scores.shape[0]
     if threshold == "quantile":
@@ -430,9 +410,9 @@ def _pointwise_threshold(scores, threshold, z, contamination, local_window,
     starts = _grid_starts(n, local_window, local_step)
     cutoff = np.full(n, np.inf)
     for start in starts:
-        segment = scores[start:start + local_window]
+        segment = scores[start : start + local_window]
         local_cutoff = segment.mean() + z * segment.std()
-        view = cutoff[start:start + local_window]
+        view = cutoff[start : start + local_window]
         np.minimum(view, local_cutoff, out=view)
     return cutoff
 
@@ -527,8 +507,7 @@ def find_intervals(
     if isinstance(threshold, str):
         if threshold not in _THRESHOLD_RULES:
             raise ValueError(
-                f"threshold must be one of {_THRESHOLD_RULES} or a float, "
-                f"got {threshold!r}."
+                f"threshold must be one of {_THRESHOLD_RULES} or a float, got {threshold!r}."
             )
     else:
         threshold = _check_real(threshold, "threshold")
@@ -537,19 +516,13 @@ def find_intervals(
         raise ValueError(f"z must be > 0, got {z}.")
     contamination = _check_real(contamination, "contamination")
     if not 0.0 < contamination <= 0.5:
-        raise ValueError(
-            f"contamination must be in (0, 0.5], got {contamination}."
-        )
+        raise ValueError(f"contamination must be in (0, 0.5], got {contamination}.")
     if local_window is None:
         local_window = max(1, n // 3)
-    local_window = _check_int(
-        local_window, "local_window", min_value=1, max_value=n
-    )
+    local_window = _check_int(local_window, "local_window", min_value=1, max_value=n)
     if local_step is None:
         local_step = max(1, local_window // 10)
-    local_step = _check_int(
-        local_step, "local_step", min_value=1, max_value=local_window
-    )
+    local_step = _check_int(local_step, "local_step", min_value=1, max_value=local_window)
     min_gap = _check_int(min_gap, "min_gap", min_value=1)
     min_length = _check_int(min_length, "min_length", min_value=1)
     if prune is not None:
@@ -557,9 +530,7 @@ def find_intervals(
         if not 0.0 <= prune < 1.0:
             raise ValueError(f"prune must be in [0, 1) or None, got {prune}.")
 
-    cutoff = _pointwise_threshold(
-        scores, threshold, z, contamination, local_window, local_step
-    )
+    cutoff = _pointwise_threshold(scores, threshold, z, contamination, local_window, local_step)
     flagged = scores > cutoff
     if not flagged.any():
         return []
@@ -582,7 +553,7 @@ def find_intervals(
     for start, end in zip(merged_starts, merged_ends):
         if end - start + 1 < min_length:
             continue
-        severity = float(excess[start:end + 1].max() / scale)
+        severity = float(excess[start : end + 1].max() / scale)
         intervals.append(Interval(int(start), int(end), severity))
     if prune is not None and intervals:
         intervals = _prune(intervals, scores, flagged, prune)
@@ -591,7 +562,7 @@ def find_intervals(
 
 def _prune(intervals, scores, flagged, min_drop):
     """Keep the intervals above the last relative drop of at least ``min_drop``."""
-    peaks = np.array([scores[i.start:i.end + 1].max() for i in intervals])
+    peaks = np.array([scores[i.start : i.end + 1].max() for i in intervals])
     order = np.argsort(-peaks, kind="stable")
     background = scores[~flagged].max() if (~flagged).any() else scores.min()
     # shifted so every value is positive: ratios of negative scores mean nothing
@@ -735,9 +706,7 @@ def sum_overlap_scores(results):
         for key in totals:
             if key not in result:
                 raise ValueError(f"results[{i}] has no {key!r} entry.")
-            totals[key] += _check_int(
-                result[key], f"results[{i}][{key!r}]", min_value=0
-            )
+            totals[key] += _check_int(result[key], f"results[{i}][{key!r}]", min_value=0)
     return _scores_from_counts(**totals)
 
 
@@ -773,13 +742,10 @@ def timestamp_scores_metrics(scores, labels):
     scores = _check_1d_scores(scores)
     labels_arr = _as_numeric_array(labels, "labels")
     if labels_arr.ndim != 1:
-        raise ValueError(
-            f"labels must be 1-D (n_timestamps,), got shape {labels_arr.shape}."
-        )
+        raise ValueError(f"labels must be 1-D (n_timestamps,), got shape {labels_arr.shape}.")
     if labels_arr.shape[0] != scores.shape[0]:
         raise ValueError(
-            f"scores has {scores.shape[0]} timestamps but labels has "
-            f"{labels_arr.shape[0]}."
+            f"scores has {scores.shape[0]} timestamps but labels has {labels_arr.shape[0]}."
         )
     if not np.isin(labels_arr, (0.0, 1.0)).all():
         raise ValueError("labels must contain only 0 (normal) and 1 (anomaly).")
@@ -915,12 +881,9 @@ def detect_intervals(
         contributions = np.asarray(detector.feature_scores(X), dtype=np.float64)
         if contributions.shape != X.shape:
             raise ValueError(
-                f"detector.feature_scores returned shape "
-                f"{contributions.shape}, expected {X.shape}."
+                f"detector.feature_scores returned shape {contributions.shape}, expected {X.shape}."
             )
-        window_values = contributions.reshape(
-            n_windows, window, n_channels
-        ).sum(axis=2)
+        window_values = contributions.reshape(n_windows, window, n_channels).sum(axis=2)
     else:
         window_values = -np.asarray(detector.score_samples(X), dtype=np.float64)
         if window_values.shape != (n_windows,):

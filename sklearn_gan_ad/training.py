@@ -42,10 +42,10 @@ class TensorBatches:
         if self.shuffle:
             order = torch.randperm(n_rows, device=self.X.device)
             for start in range(0, n_rows, self.batch_size):
-                yield self.X[order[start:start + self.batch_size]]
+                yield self.X[order[start : start + self.batch_size]]
         else:
             for start in range(0, n_rows, self.batch_size):
-                yield self.X[start:start + self.batch_size]
+                yield self.X[start : start + self.batch_size]
 
 
 class AdversarialNet(NeuralNet):
@@ -135,11 +135,10 @@ class AdversarialNet(NeuralNet):
     def initialize_module(self):
         super().initialize_module()
         self.generator_ = self.initialized_instance(
-            self.generator, self.get_params_for("generator"))
-        self.critic_x_ = self.initialized_instance(
-            self.critic_x, self.get_params_for("critic_x"))
-        self.critic_z_ = self.initialized_instance(
-            self.critic_z, self.get_params_for("critic_z"))
+            self.generator, self.get_params_for("generator")
+        )
+        self.critic_x_ = self.initialized_instance(self.critic_x, self.get_params_for("critic_x"))
+        self.critic_z_ = self.initialized_instance(self.critic_z, self.get_params_for("critic_z"))
         return self
 
     def initialize_optimizer(self, triggered_directly=None):
@@ -172,14 +171,16 @@ class AdversarialNet(NeuralNet):
         # one call on the stacked batch: for recurrent or small networks the
         # per-call overhead, not the batch size, dominates the cost
         out = critic(torch.cat([real, fake]))
-        real_out, fake_out = out[:len(real)], out[len(real):]
+        real_out, fake_out = out[: len(real)], out[len(real) :]
         if self.adversarial_loss == "wasserstein":
-            return fake_out.mean() - real_out.mean() + self.gradient_penalty * (
-                self._gradient_penalty(critic, real, fake))
-        return (
-            F.binary_cross_entropy_with_logits(real_out, torch.ones_like(real_out))
-            + F.binary_cross_entropy_with_logits(fake_out, torch.zeros_like(fake_out))
-        )
+            return (
+                fake_out.mean()
+                - real_out.mean()
+                + self.gradient_penalty * (self._gradient_penalty(critic, real, fake))
+            )
+        return F.binary_cross_entropy_with_logits(
+            real_out, torch.ones_like(real_out)
+        ) + F.binary_cross_entropy_with_logits(fake_out, torch.zeros_like(fake_out))
 
     def _fooling_objective(self, critic, fake):
         """Loss the encoder/generator minimise to make ``fake`` pass as real."""
@@ -204,8 +205,9 @@ class AdversarialNet(NeuralNet):
         with torch.no_grad():
             x_fake = self.generator_(z_prior)
             z_encoded = self.module_(x)
-        loss = (self._critic_objective(self.critic_x_, x, x_fake)
-                + self._critic_objective(self.critic_z_, z_prior, z_encoded))
+        loss = self._critic_objective(self.critic_x_, x, x_fake) + self._critic_objective(
+            self.critic_z_, z_prior, z_encoded
+        )
         self.optimizer_critic_.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer_critic_.step()
@@ -230,9 +232,10 @@ class AdversarialNet(NeuralNet):
         z_encoded = self.module_(x)
         # reconstructions and samples from the prior in one generator call
         generated = self.generator_(torch.cat([z_encoded, z_prior]))
-        reconstruction, from_prior = generated[:len(x)], generated[len(x):]
-        adversarial = (self._fooling_objective(self.critic_x_, from_prior)
-                       + self._fooling_objective(self.critic_z_, z_encoded))
+        reconstruction, from_prior = generated[: len(x)], generated[len(x) :]
+        adversarial = self._fooling_objective(self.critic_x_, from_prior) + self._fooling_objective(
+            self.critic_z_, z_encoded
+        )
         rec_loss = self.reconstruction_loss(reconstruction, x)
         loss = adversarial + self.reconstruction_weight * rec_loss
         self.optimizer_.zero_grad(set_to_none=True)
@@ -264,8 +267,7 @@ class AdversarialNet(NeuralNet):
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
-            losses = torch.stack(
-                [step["loss"], step["critic_loss"], step["generator_loss"]])
+            losses = torch.stack([step["loss"], step["critic_loss"], step["generator_loss"]])
             totals = losses if totals is None else totals + losses
             self.notify("on_batch_end", batch=batch, training=training, **step)
             n_batches += 1

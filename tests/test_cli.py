@@ -13,8 +13,17 @@ import pytest
 import sklearn_gan_ad
 from sklearn_gan_ad.cli import main
 
-RUN_COLUMNS = ["detector", "seed", "n_train", "n_test", "roc_auc", "average_precision",
-               "flagged_share", "fit_seconds", "score_seconds"]
+RUN_COLUMNS = [
+    "detector",
+    "seed",
+    "n_train",
+    "n_test",
+    "roc_auc",
+    "average_precision",
+    "flagged_share",
+    "fit_seconds",
+    "score_seconds",
+]
 
 
 @pytest.fixture
@@ -41,7 +50,8 @@ def series_file(tmp_path):
     labels[120:130] = 1
     path = tmp_path / "series.csv"
     pd.DataFrame({"timestamp": timestamps, "value": values, "label": labels}).to_csv(
-        path, index=False)
+        path, index=False
+    )
     window = [str(timestamps[118]), str(timestamps[131])]
     (tmp_path / "nab.json").write_text(json.dumps({"realKnownCause/series.csv": [window]}))
     (tmp_path / "list.json").write_text(json.dumps([window]))
@@ -56,9 +66,23 @@ def run(argv, capsys):
 
 def test_compare_on_csv_exits_zero_and_writes_runs_csv(table, tmp_path, capsys):
     output = tmp_path / "runs.csv"
-    status, out, _ = run(["compare", table, "--label-column", "is_anomaly",
-                          "--detectors", "IsolationForest,GANAnomalyDetector",
-                          "--epochs", "3", "--seeds", "0,1", "--output", output], capsys)
+    status, out, _ = run(
+        [
+            "compare",
+            table,
+            "--label-column",
+            "is_anomaly",
+            "--detectors",
+            "IsolationForest,GANAnomalyDetector",
+            "--epochs",
+            "3",
+            "--seeds",
+            "0,1",
+            "--output",
+            output,
+        ],
+        capsys,
+    )
     assert status == 0
     runs = pd.read_csv(output)
     assert list(runs.columns) == RUN_COLUMNS
@@ -66,8 +90,19 @@ def test_compare_on_csv_exits_zero_and_writes_runs_csv(table, tmp_path, capsys):
 
 
 def test_compare_prints_summary_table(table, capsys):
-    status, out, _ = run(["compare", table, "--label-column", "is_anomaly",
-                          "--detectors", "IsolationForest", "--seeds", "0"], capsys)
+    status, out, _ = run(
+        [
+            "compare",
+            table,
+            "--label-column",
+            "is_anomaly",
+            "--detectors",
+            "IsolationForest",
+            "--seeds",
+            "0",
+        ],
+        capsys,
+    )
     assert status == 0
     for word in ("IsolationForest", "ROC-AUC", "AP", "flagged", "fit s", "score s"):
         assert word in out
@@ -79,8 +114,9 @@ def test_compare_notes_ignored_non_numeric_columns(table, capsys):
 
 
 def test_compare_without_labels_reports_no_ranking_metrics(table, capsys):
-    status, out, _ = run(["compare", table, "--detectors", "IsolationForest", "--seeds", "0"],
-                         capsys)
+    status, out, _ = run(
+        ["compare", table, "--detectors", "IsolationForest", "--seeds", "0"], capsys
+    )
     assert status == 0
     assert "ROC-AUC" not in out and "no labels" in out
 
@@ -92,8 +128,20 @@ def test_compare_without_file_uses_default_dataset(capsys):
 
 
 def test_compare_quiet_prints_only_the_table(table, capsys):
-    _, out, err = run(["compare", table, "--label-column", "is_anomaly",
-                       "--detectors", "IsolationForest", "--seeds", "0", "--quiet"], capsys)
+    _, out, err = run(
+        [
+            "compare",
+            table,
+            "--label-column",
+            "is_anomaly",
+            "--detectors",
+            "IsolationForest",
+            "--seeds",
+            "0",
+            "--quiet",
+        ],
+        capsys,
+    )
     assert out.splitlines()[0].split() == ["ROC-AUC", "AP", "flagged", "fit", "s", "score", "s"]
     assert err == ""
 
@@ -101,9 +149,21 @@ def test_compare_quiet_prints_only_the_table(table, capsys):
 def test_compare_plot_writes_png(table, tmp_path, capsys):
     pytest.importorskip("matplotlib")
     plot = tmp_path / "report.png"
-    status, _, _ = run(["compare", table, "--label-column", "is_anomaly",
-                        "--detectors", "IsolationForest", "--seeds", "0", "--plot", plot],
-                       capsys)
+    status, _, _ = run(
+        [
+            "compare",
+            table,
+            "--label-column",
+            "is_anomaly",
+            "--detectors",
+            "IsolationForest",
+            "--seeds",
+            "0",
+            "--plot",
+            plot,
+        ],
+        capsys,
+    )
     assert status == 0
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -122,8 +182,20 @@ def test_detect_writes_one_row_per_scored_row(table, tmp_path, capsys):
 
 def test_detect_contamination_sets_the_flagged_share(table, tmp_path, capsys):
     output = tmp_path / "scores.csv"
-    status, _, _ = run(["detect", table, table, "--output", output,
-                        "--detector", "IsolationForest", "--contamination", "0.2"], capsys)
+    status, _, _ = run(
+        [
+            "detect",
+            table,
+            table,
+            "--output",
+            output,
+            "--detector",
+            "IsolationForest",
+            "--contamination",
+            "0.2",
+        ],
+        capsys,
+    )
     assert status == 0
     assert (pd.read_csv(output)["label"] == -1).mean() == pytest.approx(0.2, abs=0.02)
 
@@ -166,24 +238,59 @@ def _bad_inputs(tmp_path, table):
         "no command": [],
         "unknown command": ["frobnicate"],
         "detect without output": ["detect", table, table],
-        "detect bad contamination": ["detect", table, table, "--output", tmp_path / "s.csv",
-                                     "--contamination", "0.9"],
-        "detect contamination unsupported": ["detect", table, table, "--output",
-                                             tmp_path / "s.csv", "--detector", "OneClassSVM",
-                                             "--contamination", "0.1"],
+        "detect bad contamination": [
+            "detect",
+            table,
+            table,
+            "--output",
+            tmp_path / "s.csv",
+            "--contamination",
+            "0.9",
+        ],
+        "detect contamination unsupported": [
+            "detect",
+            table,
+            table,
+            "--output",
+            tmp_path / "s.csv",
+            "--detector",
+            "OneClassSVM",
+            "--contamination",
+            "0.1",
+        ],
         "detect missing columns": ["detect", table, text_only, "--output", tmp_path / "s.csv"],
-        "series value column absent": ["compare-series", table, "--timestamp-column", "a",
-                                       "--value-column", "nope"],
+        "series value column absent": [
+            "compare-series",
+            table,
+            "--timestamp-column",
+            "a",
+            "--value-column",
+            "nope",
+        ],
     }
 
 
 # the keys of _bad_inputs, listed here so that pytest can name each case
 BAD_INPUT_CASES = [
-    "missing file", "no numeric columns", "unknown detector", "label column absent",
-    "label column not binary", "label column +1/-1", "bad seeds", "negative seed",
-    "bad test size", "rows with NaN", "unknown extension", "missing output folder",
-    "pyod missing", "no command", "unknown command", "detect without output",
-    "detect bad contamination", "detect contamination unsupported", "detect missing columns",
+    "missing file",
+    "no numeric columns",
+    "unknown detector",
+    "label column absent",
+    "label column not binary",
+    "label column +1/-1",
+    "bad seeds",
+    "negative seed",
+    "bad test size",
+    "rows with NaN",
+    "unknown extension",
+    "missing output folder",
+    "pyod missing",
+    "no command",
+    "unknown command",
+    "detect without output",
+    "detect bad contamination",
+    "detect contamination unsupported",
+    "detect missing columns",
     "series value column absent",
 ]
 
@@ -201,11 +308,17 @@ def test_bad_input_exits_2_with_one_error_line(case, table, tmp_path, capsys):
 def test_python_m_reports_errors_without_traceback(tmp_path):
     # run the package under test, not whatever copy the interpreter would find
     root = Path(sklearn_gan_ad.__file__).resolve().parent.parent
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+    }
     completed = subprocess.run(
         [sys.executable, "-m", "sklearn_gan_ad", "compare", str(tmp_path / "missing.csv")],
-        capture_output=True, text=True, timeout=120, env=env)
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert completed.returncode == 2
     assert completed.stderr == f"sklearn-gan-ad: error: no such file: {tmp_path / 'missing.csv'}\n"
 
@@ -216,15 +329,31 @@ def test_help_exits_zero(capsys):
     assert "--label-column" in out
 
 
-@pytest.mark.parametrize("labels", [["--labels", "nab.json"], ["--labels", "list.json"],
-                                    ["--label-column", "label"]])
+@pytest.mark.parametrize(
+    "labels", [["--labels", "nab.json"], ["--labels", "list.json"], ["--label-column", "label"]]
+)
 def test_compare_series_reports_interval_f1_and_auc(series_file, labels, capsys):
     pytest.importorskip("sklearn_gan_ad.lstm")
     if labels[0] == "--labels":
         labels = [labels[0], series_file.parent / labels[1]]
-    status, out, _ = run(["compare-series", series_file, "--timestamp-column", "timestamp",
-                          "--value-column", "value", *labels, "--window", "20", "--step", "5",
-                          "--epochs", "2"], capsys)
+    status, out, _ = run(
+        [
+            "compare-series",
+            series_file,
+            "--timestamp-column",
+            "timestamp",
+            "--value-column",
+            "value",
+            *labels,
+            "--window",
+            "20",
+            "--step",
+            "5",
+            "--epochs",
+            "2",
+        ],
+        capsys,
+    )
     assert status == 0
     assert "LSTMGANAnomalyDetector" in out and "IsolationForest" in out
     assert "f1" in out and "roc_auc" in out
@@ -234,9 +363,27 @@ def test_compare_series_writes_scores_and_plot(series_file, tmp_path, capsys):
     pytest.importorskip("sklearn_gan_ad.lstm")
     pytest.importorskip("matplotlib")
     output, plot = tmp_path / "scores.csv", tmp_path / "series.png"
-    status, _, _ = run(["compare-series", series_file, "--timestamp-column", "timestamp",
-                        "--value-column", "value", "--window", "20", "--step", "5",
-                        "--epochs", "2", "--output", output, "--plot", plot], capsys)
+    status, _, _ = run(
+        [
+            "compare-series",
+            series_file,
+            "--timestamp-column",
+            "timestamp",
+            "--value-column",
+            "value",
+            "--window",
+            "20",
+            "--step",
+            "5",
+            "--epochs",
+            "2",
+            "--output",
+            output,
+            "--plot",
+            plot,
+        ],
+        capsys,
+    )
     assert status == 0
     assert len(pd.read_csv(output)) == 200
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -245,7 +392,18 @@ def test_compare_series_writes_scores_and_plot(series_file, tmp_path, capsys):
 def test_compare_series_labels_json_without_entry_for_the_file_exits_2(series_file, capsys):
     other = series_file.parent / "other.json"
     other.write_text(json.dumps({"realKnownCause/elsewhere.csv": []}))
-    status, _, err = run(["compare-series", series_file, "--timestamp-column", "timestamp",
-                          "--value-column", "value", "--labels", other], capsys)
+    status, _, err = run(
+        [
+            "compare-series",
+            series_file,
+            "--timestamp-column",
+            "timestamp",
+            "--value-column",
+            "value",
+            "--labels",
+            other,
+        ],
+        capsys,
+    )
     assert status == 2
     assert "no entry for 'series.csv'" in err and err.count("\n") == 1

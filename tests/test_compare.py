@@ -156,8 +156,7 @@ def test_scores_hold_the_last_seeds_test_part(blobs):
 
 def test_to_string_shows_every_detector_and_metric(blobs):
     X, y = blobs
-    result = compare(X, y, {"first": IsolationForest(), "second": IsolationForest()},
-                     seeds=(0, 1))
+    result = compare(X, y, {"first": IsolationForest(), "second": IsolationForest()}, seeds=(0, 1))
     text = result.to_string()
     for word in ("first", "second", "ROC-AUC", "AP", "flagged", "fit s", "score s", "±"):
         assert word in text
@@ -179,8 +178,12 @@ def test_names_are_resolved_from_the_registry(blobs):
 
 def test_available_detectors_lists_the_default_lineup_and_pyod_names():
     names = available_detectors()
-    assert names[:4] == ["GANAnomalyDetector", "IsolationForest", "LocalOutlierFactor",
-                         "OneClassSVM"]
+    assert names[:4] == [
+        "GANAnomalyDetector",
+        "IsolationForest",
+        "LocalOutlierFactor",
+        "OneClassSVM",
+    ]
     assert "pyod:AutoEncoder" in names
 
 
@@ -188,28 +191,34 @@ def test_make_detector_builds_lof_for_novelty_detection():
     assert make_detector("LocalOutlierFactor").novelty is True
 
 
-@pytest.mark.parametrize("y, match", [
-    (np.r_[np.zeros(100), np.full(10, 2)], "binary"),
-    (np.r_[np.ones(100), np.full(10, -1)], r"\+1 inlier / -1 outlier"),
-    (np.zeros(110), "1 = anomaly|holds 0 anomalies"),
-    (np.r_[np.zeros(109), 1], "at least 2"),
-    (np.zeros(5), "110 rows but y has 5"),
-])
+@pytest.mark.parametrize(
+    "y, match",
+    [
+        (np.r_[np.zeros(100), np.full(10, 2)], "binary"),
+        (np.r_[np.ones(100), np.full(10, -1)], r"\+1 inlier / -1 outlier"),
+        (np.zeros(110), "1 = anomaly|holds 0 anomalies"),
+        (np.r_[np.zeros(109), 1], "at least 2"),
+        (np.zeros(5), "110 rows but y has 5"),
+    ],
+)
 def test_invalid_labels_raise_value_error(blobs, y, match):
     X, _ = blobs
     with pytest.raises(ValueError, match=match):
         compare(X, y, {"a": IsolationForest()}, seeds=(0,))
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(detectors=["NoSuchDetector"]), "unknown detector 'NoSuchDetector'"),
-    (dict(detectors={}), "empty"),
-    (dict(detectors={"lof": LocalOutlierFactor()}), "novelty=True"),
-    (dict(seeds=()), "seeds is empty"),
-    (dict(seeds=(0, 0)), "distinct"),
-    (dict(seeds=(-1,)), "non-negative"),
-    (dict(test_size=1.5), "test_size"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(detectors=["NoSuchDetector"]), "unknown detector 'NoSuchDetector'"),
+        (dict(detectors={}), "empty"),
+        (dict(detectors={"lof": LocalOutlierFactor()}), "novelty=True"),
+        (dict(seeds=()), "seeds is empty"),
+        (dict(seeds=(0, 0)), "distinct"),
+        (dict(seeds=(-1,)), "non-negative"),
+        (dict(test_size=1.5), "test_size"),
+    ],
+)
 def test_invalid_arguments_raise_value_error(blobs, kwargs, match):
     X, y = blobs
     kwargs = {"detectors": {"a": IsolationForest()}, **kwargs}

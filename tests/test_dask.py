@@ -35,12 +35,18 @@ def labelled():
 def test_search_on_a_local_dask_cluster_equals_the_local_search(labelled):
     X, y = labelled
     local = make_search().fit(X, y)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster), parallel_backend("dask"):
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+        parallel_backend("dask"),
+    ):
         remote = make_search().fit(X, y)
     np.testing.assert_array_equal(
-        remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"])
+        remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
+    )
     assert remote.best_params_ == local.best_params_
     np.testing.assert_array_equal(
-        remote.best_estimator_.score_samples(X), local.best_estimator_.score_samples(X))
+        remote.best_estimator_.score_samples(X), local.best_estimator_.score_samples(X)
+    )

@@ -28,8 +28,6 @@ def expected_failed_checks(estimator):
     }
 
 
-@parametrize_with_checks(
-    DETECTORS, expected_failed_checks=expected_failed_checks
-)
+@parametrize_with_checks(DETECTORS, expected_failed_checks=expected_failed_checks)
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)

@@ -26,8 +26,9 @@ def auc_scorer(estimator, X, y):
 def correlated_gaussian():
     rng = np.random.RandomState(0)
     X_train = rng.multivariate_normal([0, 0], [[1, 0.5], [0.5, 1]], size=400)
-    X_test = np.vstack([rng.multivariate_normal([0, 0], [[1, 0.5], [0.5, 1]], size=100),
-                        [[5.0, 5.0]]])
+    X_test = np.vstack(
+        [rng.multivariate_normal([0, 0], [[1, 0.5], [0.5, 1]], size=100), [[5.0, 5.0]]]
+    )
     y_test = np.r_[np.zeros(100), 1]
     return X_train, X_test, y_test
 
@@ -74,7 +75,8 @@ def test_wasserstein_loss_also_detects_planted_outlier(correlated_gaussian):
 def test_decision_function_is_score_samples_minus_offset(fitted, correlated_gaussian):
     X_test = correlated_gaussian[1]
     np.testing.assert_array_equal(
-        fitted.decision_function(X_test), fitted.score_samples(X_test) - fitted.offset_)
+        fitted.decision_function(X_test), fitted.score_samples(X_test) - fitted.offset_
+    )
 
 
 def test_predict_is_int_plus_minus_one_matching_decision_sign(fitted, correlated_gaussian):
@@ -104,7 +106,8 @@ def test_fit_predict_equals_fit_then_predict(correlated_gaussian):
     X_train = correlated_gaussian[0]
     np.testing.assert_array_equal(
         GANAnomalyDetector(**FAST).fit_predict(X_train),
-        GANAnomalyDetector(**FAST).fit(X_train).predict(X_train))
+        GANAnomalyDetector(**FAST).fit(X_train).predict(X_train),
+    )
 
 
 def test_same_random_state_gives_identical_scores(fitted, correlated_gaussian):
@@ -168,7 +171,8 @@ def test_grid_search_over_two_hyperparameters_with_auc_scorer(planted_20d):
     search = GridSearchCV(
         GANAnomalyDetector(hidden_layer_sizes=(32,), epochs=60, random_state=0),
         {"latent_dim": [2, 4], "learning_rate": [1e-3, 3e-3]},
-        scoring=auc_scorer, cv=StratifiedKFold(2, shuffle=True, random_state=0),
+        scoring=auc_scorer,
+        cv=StratifiedKFold(2, shuffle=True, random_state=0),
     ).fit(X, y)
     assert len(search.cv_results_["params"]) == 4
     assert search.best_score_ > 0.8
@@ -180,7 +184,11 @@ def test_cross_val_score_returns_one_auc_per_fold(planted_20d):
     y = np.r_[np.ones(200), np.where(y_test == 1, -1, 1)]
     scores = cross_val_score(
         GANAnomalyDetector(hidden_layer_sizes=(16,), epochs=10, random_state=0),
-        X, y, scoring=auc_scorer, cv=StratifiedKFold(3, shuffle=True, random_state=0))
+        X,
+        y,
+        scoring=auc_scorer,
+        cv=StratifiedKFold(3, shuffle=True, random_state=0),
+    )
     assert scores.shape == (3,) and np.all(np.isfinite(scores))
 
 
@@ -204,7 +212,8 @@ def test_feature_scores_point_at_the_planted_feature(planted_20d):
 def test_feature_scores_average_to_the_reconstruction_error(fitted, correlated_gaussian):
     X_test = correlated_gaussian[1]
     np.testing.assert_allclose(
-        fitted.feature_scores(X_test).mean(axis=1), fitted.reconstruction_error(X_test))
+        fitted.feature_scores(X_test).mean(axis=1), fitted.reconstruction_error(X_test)
+    )
 
 
 def test_history_records_all_losses_per_epoch(fitted):

@@ -29,7 +29,8 @@ def fitted(windows):
 
 def test_three_dimensional_windows_score_like_their_flat_form(windows, fitted):
     np.testing.assert_array_equal(
-        fitted.score_samples(windows[:, :, None]), fitted.score_samples(windows))
+        fitted.score_samples(windows[:, :, None]), fitted.score_samples(windows)
+    )
 
 
 def test_multichannel_windows_are_read_time_step_major():

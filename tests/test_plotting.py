@@ -66,16 +66,25 @@ def test_plot_decision_boundary_rejects_data_without_two_columns(detectors, tmp_
 
 def test_plot_series_writes_png(tmp_path):
     series = np.sin(np.arange(200) / 5.0)
-    path = plot_series(series, [Interval(50, 60, 1.2), (120, 120)], tmp_path / "series.png",
-                       true_windows=[(48, 62)])
+    path = plot_series(
+        series,
+        [Interval(50, 60, 1.2), (120, 120)],
+        tmp_path / "series.png",
+        true_windows=[(48, 62)],
+    )
     assert_png(path)
 
 
 def test_plot_series_with_datetimes_and_one_panel_per_detector_writes_png(tmp_path):
     series = np.cos(np.arange(100) / 4.0)
     timestamps = np.datetime64("2024-01-01T00") + np.arange(100).astype("timedelta64[h]")
-    path = plot_series(series, {"a": [(10, 12)], "b": []}, tmp_path / "series.png",
-                       true_windows=[(9, 14)], timestamps=timestamps)
+    path = plot_series(
+        series,
+        {"a": [(10, 12)], "b": []},
+        tmp_path / "series.png",
+        true_windows=[(9, 14)],
+        timestamps=timestamps,
+    )
     assert_png(path)
 
 

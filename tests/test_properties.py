@@ -7,8 +7,7 @@ from hypothesis import strategies as st
 
 from sklearn_gan_ad import GANAnomalyDetector, LSTMGANAnomalyDetector
 
-SETTINGS = settings(max_examples=8, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -40,7 +39,8 @@ def test_predict_matches_the_sign_of_decision_function(data):
     X, seed = data
     detector = GANAnomalyDetector(hidden_layer_sizes=(8,), epochs=2, random_state=seed).fit(X)
     np.testing.assert_array_equal(
-        detector.predict(X), np.where(detector.decision_function(X) < 0, -1, 1))
+        detector.predict(X), np.where(detector.decision_function(X) < 0, -1, 1)
+    )
 
 
 @SETTINGS
@@ -53,7 +53,8 @@ def test_predict_matches_the_sign_of_decision_function(data):
 def test_valid_windows_fit_to_finite_scores(n_windows, window_length, n_channels, seed):
     X = np.random.RandomState(seed).normal(size=(n_windows, window_length * n_channels))
     detector = LSTMGANAnomalyDetector(
-        n_channels=n_channels, hidden_size=4, epochs=1, random_state=seed).fit(X)
+        n_channels=n_channels, hidden_size=4, epochs=1, random_state=seed
+    ).fit(X)
     scores = detector.score_samples(X)
     assert scores.shape == (n_windows,) and np.all(np.isfinite(scores))
 

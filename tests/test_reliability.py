@@ -23,6 +23,7 @@ def fitted_detector():
 
 # -- bad input: one clear error each, before any training ------------------------------
 
+
 @pytest.mark.parametrize(
     "bad, error, message",
     [
@@ -37,8 +38,18 @@ def fitted_detector():
         (scipy.sparse.csr_matrix(X), TypeError, "dense data is required"),
         (X.reshape(100, 2, 2), ValueError, "dim 3"),
     ],
-    ids=["nan", "inf", "-inf", "empty", "single-row", "no-columns", "strings", "complex",
-         "sparse", "3-d"],
+    ids=[
+        "nan",
+        "inf",
+        "-inf",
+        "empty",
+        "single-row",
+        "no-columns",
+        "strings",
+        "complex",
+        "sparse",
+        "3-d",
+    ],
 )
 def test_bad_training_input_raises_a_clear_error(bad, error, message):
     with pytest.raises(error, match=message):
@@ -96,6 +107,7 @@ def test_nan_in_a_series_window_is_rejected_by_the_lstm_detector():
 
 # -- hard data -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "data",
     [
@@ -106,8 +118,14 @@ def test_nan_in_a_series_window_is_rejected_by_the_lstm_detector():
         X.astype(np.float32),
         X[:7],
     ],
-    ids=["constant-column", "duplicated-rows", "scales-1e9-and-1e-9", "integers", "float32",
-         "fewer-rows-than-batch"],
+    ids=[
+        "constant-column",
+        "duplicated-rows",
+        "scales-1e9-and-1e-9",
+        "integers",
+        "float32",
+        "fewer-rows-than-batch",
+    ],
 )
 def test_hard_data_trains_to_finite_float64_scores(data):
     detector = GANAnomalyDetector(**FAST).fit(data)
@@ -129,6 +147,7 @@ def test_many_rows_are_scored_in_bounded_chunks():
 
 # -- training faults -------------------------------------------------------------------
 
+
 def test_a_diverging_fit_recovers_with_a_lower_learning_rate():
     detector = GANAnomalyDetector(**{**FAST, "learning_rate": 1e3, "epochs": 4}).fit(X)
     assert np.all(np.isfinite(detector.score_samples(X)))
@@ -137,8 +156,11 @@ def test_a_diverging_fit_recovers_with_a_lower_learning_rate():
 def test_a_fit_that_keeps_diverging_stops_with_advice(monkeypatch):
     from sklearn_gan_ad import training
 
-    monkeypatch.setattr(training.AdversarialNet, "reconstruction_loss",
-                        lambda self, *args, **kwargs: torch.tensor(float("nan")))
+    monkeypatch.setattr(
+        training.AdversarialNet,
+        "reconstruction_loss",
+        lambda self, *args, **kwargs: torch.tensor(float("nan")),
+    )
     with pytest.raises(TrainingDivergedError, match="lower learning_rate"):
         GANAnomalyDetector(**{**FAST, "epochs": 6}).fit(X)
 
@@ -186,8 +208,9 @@ sys.stdout.write(d.score_samples(X).tobytes().hex())
 
 
 def test_same_random_state_is_bit_identical_in_a_fresh_process():
-    output = subprocess.run([sys.executable, "-c", SCORE_IN_FRESH_PROCESS],
-                            capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        [sys.executable, "-c", SCORE_IN_FRESH_PROCESS], capture_output=True, text=True, check=True
+    ).stdout
     fresh = np.frombuffer(bytes.fromhex(output), dtype=np.float64)
     np.testing.assert_array_equal(fresh, fitted_detector().score_samples(X))
 
@@ -205,13 +228,15 @@ def test_parallel_grid_search_matches_a_sequential_one():
     grid = {"latent_dim": [2, 3]}
     results = [
         GridSearchCV(GANAnomalyDetector(**FAST), grid, scoring=auc, cv=2, n_jobs=n_jobs)
-        .fit(data, y).cv_results_["mean_test_score"]
+        .fit(data, y)
+        .cv_results_["mean_test_score"]
         for n_jobs in (1, 2)
     ]
     np.testing.assert_array_equal(results[0], results[1])
 
 
 # -- persistence -----------------------------------------------------------------------
+
 
 def test_safe_save_and_load_give_identical_scores(tmp_path):
     detector = fitted_detector()
@@ -226,7 +251,8 @@ def test_safe_save_and_load_work_for_the_lstm_detector(tmp_path):
     detector = LSTMGANAnomalyDetector(hidden_size=8, epochs=2, random_state=0).fit(windows)
     detector.save(tmp_path / "model.pt")
     np.testing.assert_array_equal(
-        load(tmp_path / "model.pt").score_samples(windows), detector.score_samples(windows))
+        load(tmp_path / "model.pt").score_samples(windows), detector.score_samples(windows)
+    )
 
 
 class _RunsCode:

@@ -18,8 +18,8 @@ from sklearn_gan_ad.timeseries import (
     intervals_to_labels,
     make_windows,
     overlap_segment_scores,
-    sum_overlap_scores,
     smooth_scores,
+    sum_overlap_scores,
     timestamp_scores_metrics,
     windows_to_timestamps,
 )
@@ -35,9 +35,7 @@ AGGREGATES = ["mean", "median", "max"]
 def test_make_windows_1d_shapes_and_starts():
     windows, starts = make_windows(np.arange(6), window=3)
 
-    assert_array_equal(
-        windows, [[0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5]]
-    )
+    assert_array_equal(windows, [[0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5]])
     assert_array_equal(starts, [0, 1, 2, 3])
     assert windows.dtype == np.float64
     assert starts.dtype == np.int64
@@ -87,7 +85,7 @@ def test_make_windows_covers_every_timestamp(n, window, step):
 
     covered = np.zeros(n, dtype=bool)
     for start in starts:
-        covered[start:start + window] = True
+        covered[start : start + window] = True
     assert covered.all()
     assert starts[-1] + window == n
     assert np.all(np.diff(starts) > 0)
@@ -131,9 +129,7 @@ def test_make_windows_rejects_infinite_values_with_timestamp_index():
 
 
 def test_make_windows_rejects_series_shorter_than_window():
-    with pytest.raises(
-        ValueError, match="series has 5 timestamps, shorter than window=10"
-    ):
+    with pytest.raises(ValueError, match="series has 5 timestamps, shorter than window=10"):
         make_windows(np.arange(5), window=10)
 
 
@@ -236,8 +232,7 @@ def test_windows_to_timestamps_sums_channels_of_3d_values():
 
     result = windows_to_timestamps(values, [0, 1, 2, 3], 6)
 
-    assert_allclose(result, windows_to_timestamps(values.sum(axis=2),
-                                                  [0, 1, 2, 3], 6))
+    assert_allclose(result, windows_to_timestamps(values.sum(axis=2), [0, 1, 2, 3], 6))
 
 
 def test_windows_to_timestamps_infers_window_of_1d_values_from_last_start():
@@ -439,9 +434,7 @@ def test_find_intervals_rejects_nonpositive_z(z):
 @pytest.mark.parametrize("contamination", [0.0, -0.1, 0.6])
 def test_find_intervals_rejects_contamination_out_of_range(contamination):
     with pytest.raises(ValueError, match=r"contamination must be in \(0, 0.5\]"):
-        find_intervals(
-            np.arange(10.0), threshold="quantile", contamination=contamination
-        )
+        find_intervals(np.arange(10.0), threshold="quantile", contamination=contamination)
 
 
 def test_find_intervals_rejects_unknown_threshold_rule():
@@ -567,9 +560,7 @@ def test_overlap_segment_scores_accepts_interval_objects():
         ([], [], (0, 0, 0)),
     ],
 )
-def test_overlap_segment_scores_empty_cases_give_zero_without_warning(
-    predicted, true, counts
-):
+def test_overlap_segment_scores_empty_cases_give_zero_without_warning(predicted, true, counts):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         result = overlap_segment_scores(predicted, true)
@@ -660,9 +651,7 @@ def _sine(seed=0, n=2000, period=50):
 
 
 def _detect(series):
-    return detect_intervals(
-        series, IsolationForest(random_state=0), **DETECT_PARAMS
-    )
+    return detect_intervals(series, IsolationForest(random_state=0), **DETECT_PARAMS)
 
 
 def test_detect_intervals_finds_short_spike():
@@ -709,9 +698,7 @@ def test_detect_intervals_fit_false_reuses_fitted_detector():
     detector = IsolationForest(n_estimators=10, random_state=0)
     _, fitted_scores = detect_intervals(series, detector, window=20, step=5)
 
-    _, reused_scores = detect_intervals(
-        series, detector, window=20, step=5, fit=False
-    )
+    _, reused_scores = detect_intervals(series, detector, window=20, step=5, fit=False)
 
     assert_array_equal(reused_scores, fitted_scores)
 
@@ -748,8 +735,12 @@ def test_detect_intervals_flattens_channels_row_major():
 def test_detect_intervals_spreads_negated_score_samples():
     # Windows of 3 start at 0, 2, 4 and score 0, 1, 2; max per timestamp.
     intervals, scores = detect_intervals(
-        np.arange(7.0), _RecordingDetector(), window=3, step=2,
-        aggregate="max", threshold=1.5,
+        np.arange(7.0),
+        _RecordingDetector(),
+        window=3,
+        step=2,
+        aggregate="max",
+        threshold=1.5,
     )
 
     assert_array_equal(scores, [0, 0, 1, 1, 2, 2, 2])
@@ -760,8 +751,13 @@ def test_detect_intervals_step_scores_are_feature_scores_summed_over_channels():
     series = np.column_stack([np.arange(6.0), 100 + np.arange(6.0)])
 
     _, scores = detect_intervals(
-        series, _FeatureScoringDetector(), window=3, scores="step",
-        aggregate="mean", smooth=1, threshold=1e9,
+        series,
+        _FeatureScoringDetector(),
+        window=3,
+        scores="step",
+        aggregate="mean",
+        smooth=1,
+        threshold=1e9,
     )
 
     # Each step's contribution is x0 + x1 = 2 t + 100 in every window.
@@ -802,6 +798,4 @@ def test_pruning_drops_intervals_far_weaker_than_the_strongest():
 
 def test_detect_intervals_rejects_bad_interval_kwargs():
     with pytest.raises(TypeError, match="unexpected keyword"):
-        detect_intervals(
-            np.arange(10.0), _RecordingDetector(), window=3, zz=2.0
-        )
+        detect_intervals(np.arange(10.0), _RecordingDetector(), window=3, zz=2.0)

@@ -9,7 +9,7 @@ Every family provides the same four modules so that the adversarial training loo
 - a critic on latent codes.
 """
 
-from .mlp import MLPCritic, MLPDecoder, MLPEncoder, LatentCritic
+from .mlp import LatentCritic, MLPCritic, MLPDecoder, MLPEncoder
 from .recurrent import LSTMDecoder, LSTMEncoder, WindowCritic
 
 __all__ = [

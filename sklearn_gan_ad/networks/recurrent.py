@@ -2,7 +2,6 @@
 
 from torch import nn
 
-
 # The LSTMs are unidirectional: on CPU a bidirectional LSTM was 3.5x slower per
 # training step (the directions run one after the other), and the generator sees
 # the whole window's code at every step anyway.
@@ -56,9 +55,10 @@ class WindowCritic(nn.Module):
             # after the first layer every layer halves the time axis: a third
             # of the cost of full-resolution layers, and a wider receptive field
             stride = 1 if layer == 0 else 2
-            layers += [nn.Conv1d(width, hidden_size, kernel_size, stride=stride,
-                                 padding=kernel_size // 2),
-                       nn.LeakyReLU(0.2)]
+            layers += [
+                nn.Conv1d(width, hidden_size, kernel_size, stride=stride, padding=kernel_size // 2),
+                nn.LeakyReLU(0.2),
+            ]
             width = hidden_size
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(hidden_size, 1)
