@@ -166,3 +166,42 @@ class LRScheduler(Callback):
                 scheduler.step(net.history[-1, self.monitor])
             else:
                 scheduler.step()
+
+
+class Checkpoint(Callback):
+    """Save every module and optimizer whenever a training loss improves.
+
+    skorch's ``Checkpoint`` saves ``module_`` and ``optimizer_`` only; this one
+    writes the state of all networks and optimizers of the adversarial net as
+    one ``torch.save`` file of tensors (readable with ``weights_only=True``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        File to write; overwritten at every improvement.
+    monitor : str, default="train_loss"
+        History key to watch; lower is better.
+    load_best : bool, default=False
+        Load the saved state back into the net when training ends.
+    """
+
+    def __init__(self, path, monitor="train_loss", load_best=False):
+        self.path = path
+        self.monitor = monitor
+        self.load_best = load_best
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_score_ = math.inf
+        self.saved_epoch_ = None
+
+    def on_epoch_end(self, net, **kwargs):
+        score = net.history[-1, self.monitor]
+        if score < self.best_score_:
+            self.best_score_ = score
+            self.saved_epoch_ = net.history[-1, "epoch"]
+            torch.save(snapshot_state(net), self.path)
+            net.history.record("checkpoint", True)
+
+    def on_train_end(self, net, **kwargs):
+        if self.load_best and self.saved_epoch_ is not None:
+            restore_state(net, torch.load(self.path, weights_only=True))

@@ -1,0 +1,59 @@
+"""Callbacks act on every module and optimizer of the adversarial net."""
+
+import numpy as np
+import torch
+
+from sklearn_gan_ad import GANAnomalyDetector
+from sklearn_gan_ad.callbacks import Checkpoint, EarlyStopping, LRScheduler
+
+X = np.random.RandomState(0).normal(size=(200, 4))
+FAST = dict(hidden_layer_sizes=(16,), random_state=0)
+
+
+def test_early_stopping_ends_training_before_the_last_epoch():
+    stopper = EarlyStopping(patience=2, threshold=0.5)
+    detector = GANAnomalyDetector(epochs=50, callbacks=[stopper], **FAST).fit(X)
+    assert len(detector.net_.history) < 50
+
+
+def test_early_stopping_restores_the_best_state_of_every_module():
+    stopper = EarlyStopping(patience=2, threshold=0.5, load_best=True)
+    detector = GANAnomalyDetector(epochs=50, callbacks=[stopper], **FAST).fit(X)
+    for name in ("module_", "generator_", "critic_x_", "critic_z_"):
+        restored = getattr(detector.net_, name).state_dict()
+        for key, value in stopper.best_state_[name].items():
+            assert torch.equal(restored[key], value)
+
+
+def test_lr_scheduler_steps_every_optimizer():
+    scheduler = LRScheduler(torch.optim.lr_scheduler.StepLR, step_size=1, gamma=0.5)
+    detector = GANAnomalyDetector(epochs=3, learning_rate=1e-3, callbacks=[scheduler], **FAST).fit(
+        X
+    )
+    for optimizer in (detector.net_.optimizer_, detector.net_.optimizer_critic_):
+        assert optimizer.param_groups[0]["lr"] == 1e-3 * 0.5**3
+
+
+def test_checkpoint_saves_all_modules_and_optimizers(tmp_path):
+    path = tmp_path / "best.pt"
+    GANAnomalyDetector(epochs=3, callbacks=[Checkpoint(path)], **FAST).fit(X)
+    state = torch.load(path, weights_only=True)
+    assert set(state) == {
+        "module_",
+        "generator_",
+        "critic_x_",
+        "critic_z_",
+        "optimizer_",
+        "optimizer_critic_",
+    }
+
+
+def test_verbose_prints_an_epoch_table_with_the_losses(capsys):
+    GANAnomalyDetector(epochs=2, verbose=1, **FAST).fit(X)
+    printed = capsys.readouterr().out
+    assert "train_loss" in printed and "critic_loss" in printed and "generator_loss" in printed
+
+
+def test_quiet_by_default(capsys):
+    GANAnomalyDetector(epochs=2, **FAST).fit(X)
+    assert capsys.readouterr().out == ""
