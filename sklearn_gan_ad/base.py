@@ -8,12 +8,16 @@ skorch training loop, score components, their robust combination and the
 ``contamination`` threshold — lives here once.
 """
 
+from __future__ import annotations
+
 import math
+import os
 from abc import abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -177,7 +181,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: None = None) -> BaseAdversarialDetector:
         """Train the encoder, generator and critics on X.
 
         Parameters
@@ -297,7 +301,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             with_discriminator,
         )
 
-    def score_samples(self, X):
+    def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:
         """Normality score of each sample: higher means more normal.
 
         The reconstruction error ``||x - G(E(x))||^2`` and/or the critic's feature
@@ -317,7 +321,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         components = self._components_for(X)
         return -self.score_combiner_.transform(components)
 
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> NDArray[np.float64]:
         """``score_samples(X) - offset_``: negative for outliers, positive for inliers.
 
         Parameters
@@ -331,7 +335,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         """
         return self.score_samples(X) - self.offset_
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> NDArray[np.int_]:
         """Label each sample: +1 for an inlier, -1 for an outlier.
 
         Parameters
@@ -345,7 +349,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         """
         return np.where(self.decision_function(X) < 0, -1, 1)
 
-    def reconstruction_error(self, X):
+    def reconstruction_error(self, X: ArrayLike) -> NDArray[np.float64]:
         """Mean squared error between each standardised sample and ``G(E(x))``.
 
         Parameters
@@ -359,7 +363,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         """
         return self._components_for(X)["reconstruction"]
 
-    def discriminator_score(self, X):
+    def discriminator_score(self, X: ArrayLike) -> NDArray[np.float64]:
         """Feature residual of the sample critic between ``x`` and ``G(E(x))``.
 
         f-AnoGAN's discriminator score: the mean squared difference of the
@@ -376,7 +380,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         """
         return self._components_for(X, with_discriminator=True)["discriminator"]
 
-    def latent_score(self, X):
+    def latent_score(self, X: ArrayLike) -> NDArray[np.float64]:
         """Squared norm of each sample's code ``E(x)``.
 
         The critic on codes trains the encoder to map normal samples onto the
@@ -395,7 +399,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         """
         return self._components_for(X)["latent"]
 
-    def feature_scores(self, X):
+    def feature_scores(self, X: ArrayLike) -> NDArray[np.float64]:
         """Each feature's share of the reconstruction error of each sample.
 
         Parameters
@@ -411,7 +415,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         """
         return self._components_for(X, keep_elements=True)["element_errors"]
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike) -> None:
         """Write the fitted detector to ``path`` in the safe format.
 
         Weights are stored as tensors and everything else as JSON; read it back

@@ -8,7 +8,10 @@ Models trained on a GPU are written from CPU copies and load on CPU-only
 machines.
 """
 
+from __future__ import annotations
+
 import json
+import os
 
 import numpy as np
 import torch
@@ -43,7 +46,7 @@ def _json_params(detector):
     return params
 
 
-def save(detector, path):
+def save(detector, path: str | os.PathLike) -> None:
     """Write a fitted detector to ``path`` in the safe format.
 
     Parameters
@@ -97,7 +100,7 @@ def _to_json_value(value):
     return value
 
 
-def load(path):
+def load(path: str | os.PathLike):
     """Read a detector written by :func:`save`; it scores on CPU.
 
     Parameters

@@ -14,10 +14,13 @@ Orion / TadGAN) and per-timestamp scores with
 :func:`timestamp_scores_metrics`.
 """
 
+from __future__ import annotations
+
 import numbers
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 __all__ = [
@@ -162,7 +165,9 @@ def _check_intervals(intervals, name, n_timestamps=None):
 # ---------------------------------------------------------------------------
 
 
-def make_windows(series, window, step=1):
+def make_windows(
+    series: ArrayLike, window: int, step: int = 1
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """Cut a time series into fixed-length sliding windows.
 
     Parameters
@@ -249,7 +254,14 @@ def make_windows(series, window, step=1):
     return np.ascontiguousarray(windows, dtype=np.float64), starts
 
 
-def windows_to_timestamps(window_values, starts, n_timestamps, aggregate="mean", *, window=None):
+def windows_to_timestamps(
+    window_values: ArrayLike,
+    starts: ArrayLike,
+    n_timestamps: int,
+    aggregate: str = "mean",
+    *,
+    window: int | None = None,
+) -> NDArray[np.float64]:
     """Aggregate window-level values back onto the timestamps they cover.
 
     Parameters
@@ -576,7 +588,7 @@ def _prune(intervals, scores, flagged, min_drop):
     return [interval for k, interval in enumerate(intervals) if k in kept]
 
 
-def intervals_to_labels(intervals, n_timestamps):
+def intervals_to_labels(intervals, n_timestamps: int) -> NDArray[np.int64]:
     """Turn inclusive (start, end) intervals into a 0/1 label per timestamp.
 
     Parameters
@@ -630,7 +642,7 @@ def _scores_from_counts(tp, fp, fn):
     }
 
 
-def overlap_segment_scores(predicted, true):
+def overlap_segment_scores(predicted, true) -> dict[str, float]:
     """Score predicted intervals against true ones by segment overlap.
 
     This is the "overlapping segment" evaluation of Orion / TadGAN
@@ -679,7 +691,7 @@ def overlap_segment_scores(predicted, true):
     return _scores_from_counts(tp, fp, fn)
 
 
-def sum_overlap_scores(results):
+def sum_overlap_scores(results) -> dict[str, float]:
     """Pool :func:`overlap_segment_scores` results over several series.
 
     Parameters
@@ -710,7 +722,7 @@ def sum_overlap_scores(results):
     return _scores_from_counts(**totals)
 
 
-def timestamp_scores_metrics(scores, labels):
+def timestamp_scores_metrics(scores: ArrayLike, labels: ArrayLike) -> dict[str, float]:
     """Threshold-free metrics of per-timestamp scores against 0/1 labels.
 
     Parameters
@@ -903,7 +915,7 @@ def detect_intervals(
     return intervals, timestamp_scores
 
 
-def smooth_scores(scores, width):
+def smooth_scores(scores: ArrayLike, width: int) -> NDArray[np.float64]:
     """Centred moving average of per-timestamp scores, edges padded with their value.
 
     Parameters
