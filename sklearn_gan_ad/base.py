@@ -10,9 +10,11 @@ skorch training loop, score components, their robust combination and the
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from abc import abstractmethod
+from collections import defaultdict
 from numbers import Integral, Real
 
 import numpy as np
@@ -23,7 +25,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._threads import choose_n_threads, torch_threads
-from .scoring import ScoreCombiner
+from .scoring import EnsembleScorer
 from .training import AdversarialNet
 
 # Under contamination="auto" a sample is an outlier when its combined score is
@@ -89,6 +91,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         "callbacks": [list, None],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "n_threads": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -174,7 +177,8 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             optimizer_critic__lr=critic_lr,
             max_epochs=self._resolved_epochs(n_samples),
             batch_size=min(self.batch_size, n_samples),
-            callbacks=list(self.callbacks or []),
+            # each ensemble member gets its own copies: callbacks keep state
+            callbacks=copy.deepcopy(list(self.callbacks or [])),
             device=device,
             verbose=self.verbose,
             **kwargs,
@@ -209,16 +213,20 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
                 devices=[torch.device(device)] if device.startswith("cuda") else []
             ),
         ):
-            torch.manual_seed(_training_seed(self.random_state))
-            net = self._make_net(model_shape, latent_dim, len(X), device)
+            seed = _training_seed(self.random_state)
             tensor = torch.as_tensor(
                 np.clip(model_X, -_INPUT_CLIP, _INPUT_CLIP), dtype=torch.float32
             ).to(device)
-            net.fit(tensor)
+            nets = []
+            for member in range(self.n_estimators):
+                torch.manual_seed(seed + member)
+                net = self._make_net(model_shape, latent_dim, len(X), device)
+                net.fit(tensor)
+                nets.append(net)
             del tensor
-            components = self._score_components(net, X, mean, scale, n_threads)
-        combiner = ScoreCombiner(self._score_weights()).fit(components)
-        train_scores = -combiner.transform(components)
+            components = self._score_components(nets, X, mean, scale, n_threads)
+        scorer = EnsembleScorer(self._score_weights()).fit(components)
+        train_scores = -scorer.transform(components)
         if self.contamination == "auto":
             offset = max(
                 -AUTO_THRESHOLD, float(np.percentile(train_scores, 100.0 - AUTO_MIN_PERCENTILE))
@@ -230,10 +238,11 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         fitted = dict(
             input_mean_=mean,
             input_scale_=scale,
-            net_=net,
+            nets_=nets,
+            net_=nets[0],
             latent_dim_=latent_dim,
             n_threads_=n_threads,
-            score_combiner_=combiner,
+            scorer_=scorer,
             offset_=offset,
         )
         for name, value in fitted.items():
@@ -252,47 +261,41 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         return self._score_weights().get("discriminator", 0.0) > 0
 
     def _score_components(
-        self, net, X, mean, scale, n_threads, keep_elements=False, with_discriminator=None
+        self, nets, X, mean, scale, n_threads, keep_elements=False, with_discriminator=None
     ):
-        """Score components of X, chunk by chunk.
+        """Score components of X for every ensemble member, chunk by chunk.
 
-        Per-element errors (``keep_elements``) are only kept when asked for:
-        they are as large as X itself. The discriminator residual is computed
-        only when the score uses it or it is asked for.
+        Returns one dict per member. Per-element errors (``keep_elements``) are
+        only kept when asked for: they are as large as X itself. The
+        discriminator residual is computed only when the score uses it or it
+        is asked for.
         """
         if with_discriminator is None:
             with_discriminator = self._needs_discriminator()
-        element_errors, reconstruction, discriminator, latent = [], [], [], []
+        parts = [defaultdict(list) for _ in nets]
         with torch_threads(n_threads):
             for chunk in self._chunks(X):
                 model_chunk = self._standardise(chunk, mean, scale)
                 x = torch.as_tensor(np.clip(model_chunk, -_INPUT_CLIP, _INPUT_CLIP))
-                rebuilt, residual, code_norm = net.score_parts(
-                    x.to(net.device), with_residual=with_discriminator
-                )
-                errors = (model_chunk - rebuilt.cpu().numpy()) ** 2
-                errors = errors.reshape(len(errors), -1)
-                reconstruction.append(errors.mean(axis=1))
-                if with_discriminator:
-                    discriminator.append(residual.cpu().numpy())
-                latent.append(code_norm.cpu().numpy())
-                if keep_elements:
-                    element_errors.append(errors)
-        components = {
-            "reconstruction": np.concatenate(reconstruction),
-            "latent": np.concatenate(latent),
-        }
-        if with_discriminator:
-            components["discriminator"] = np.concatenate(discriminator)
-        if keep_elements:
-            components["element_errors"] = np.concatenate(element_errors)
-        return components
+                for net, collected in zip(nets, parts):
+                    rebuilt, residual, code_norm = net.score_parts(
+                        x.to(net.device), with_residual=with_discriminator
+                    )
+                    errors = (model_chunk - rebuilt.cpu().numpy()) ** 2
+                    errors = errors.reshape(len(errors), -1)
+                    collected["reconstruction"].append(errors.mean(axis=1))
+                    collected["latent"].append(code_norm.cpu().numpy())
+                    if with_discriminator:
+                        collected["discriminator"].append(residual.cpu().numpy())
+                    if keep_elements:
+                        collected["element_errors"].append(errors)
+        return [{name: np.concatenate(values) for name, values in c.items()} for c in parts]
 
     def _components_for(self, X, keep_elements=False, with_discriminator=None):
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
         return self._score_components(
-            self.net_,
+            self.nets_,
             X,
             self.input_mean_,
             self.input_scale_,
@@ -300,6 +303,11 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             keep_elements,
             with_discriminator,
         )
+
+    def _ensemble_mean(self, X, name, **kwargs):
+        """A raw component averaged over the ensemble members."""
+        members = self._components_for(X, **kwargs)
+        return np.mean([member[name] for member in members], axis=0)
 
     def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:
         """Normality score of each sample: higher means more normal.
@@ -318,8 +326,8 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,)
             Float64 normality scores; training samples have median 0.
         """
-        components = self._components_for(X)
-        return -self.score_combiner_.transform(components)
+        components = self._components_for(X)  # checks fitted and validates first
+        return -self.scorer_.transform(components)
 
     def decision_function(self, X: ArrayLike) -> NDArray[np.float64]:
         """``score_samples(X) - offset_``: negative for outliers, positive for inliers.
@@ -361,7 +369,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         errors : ndarray of shape (n_samples,)
             Higher means more anomalous.
         """
-        return self._components_for(X)["reconstruction"]
+        return self._ensemble_mean(X, "reconstruction")
 
     def discriminator_score(self, X: ArrayLike) -> NDArray[np.float64]:
         """Feature residual of the sample critic between ``x`` and ``G(E(x))``.
@@ -378,7 +386,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         residuals : ndarray of shape (n_samples,)
             Higher means more anomalous.
         """
-        return self._components_for(X, with_discriminator=True)["discriminator"]
+        return self._ensemble_mean(X, "discriminator", with_discriminator=True)
 
     def latent_score(self, X: ArrayLike) -> NDArray[np.float64]:
         """Squared norm of each sample's code ``E(x)``.
@@ -397,7 +405,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         norms : ndarray of shape (n_samples,)
             Higher means more anomalous.
         """
-        return self._components_for(X)["latent"]
+        return self._ensemble_mean(X, "latent")
 
     def feature_scores(self, X: ArrayLike) -> NDArray[np.float64]:
         """Each feature's share of the reconstruction error of each sample.
@@ -413,7 +421,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             and channel for windows, in the input's row-major layout); a row's
             mean is its :meth:`reconstruction_error`.
         """
-        return self._components_for(X, keep_elements=True)["element_errors"]
+        return self._ensemble_mean(X, "element_errors", keep_elements=True)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the fitted detector to ``path`` in the safe format.

@@ -70,11 +70,15 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
     contamination : "auto" or float, default="auto"
         Expected share of outliers; ``"auto"`` as in :class:`GANAnomalyDetector`.
     callbacks : list of skorch callbacks or None, default=None
-        Extra callbacks.
+        Extra callbacks. Every ensemble member trains with its own deep copy of
+        them; the fitted ones are in ``nets_[i].callbacks_``.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to train and score.
     n_threads : int or "auto", default="auto"
         Torch intra-op threads during fit and scoring, restored afterwards.
+    n_estimators : int, default=1
+        Independently seeded GANs whose standardised scores are averaged; more
+        members give steadier scores at proportionally higher cost.
     random_state : int, RandomState instance or None, default=None
         Seeds weights, prior samples and shuffling; an int gives bit-identical
         scores on CPU.
@@ -85,16 +89,19 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
     ----------
     window_length_ : int
         Time steps per window seen during fit.
+    nets_ : list of sklearn_gan_ad.training.AdversarialNet
+        The fitted skorch nets, one per ensemble member.
     net_ : sklearn_gan_ad.training.AdversarialNet
-        The fitted skorch net.
+        The first member's net; ``net_.history`` holds its losses per epoch.
     offset_ : float
         ``decision_function = score_samples - offset_``.
     latent_dim_ : int
         The latent size used.
     input_mean_, input_scale_ : ndarray of shape (n_channels,)
         Per-channel standardisation learnt on the training windows.
-    score_combiner_ : sklearn_gan_ad.scoring.ScoreCombiner
-        Robust centre and scale of each score component.
+    scorer_ : sklearn_gan_ad.scoring.EnsembleScorer
+        Robust centre and scale of each member's score components and of
+        their average.
     n_threads_ : int
         Torch threads used.
     n_features_in_ : int
@@ -152,6 +159,7 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         callbacks=None,
         device="cpu",
         n_threads="auto",
+        n_estimators=1,
         random_state=None,
         verbose=0,
     ):
@@ -174,6 +182,7 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         self.callbacks = callbacks
         self.device = device
         self.n_threads = n_threads
+        self.n_estimators = n_estimators
         self.random_state = random_state
         self.verbose = verbose
 

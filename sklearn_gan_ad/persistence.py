@@ -66,30 +66,38 @@ def save(detector, path: str | os.PathLike) -> None:
     }
     if hasattr(detector, "feature_names_in_"):
         fitted["feature_names_in_"] = [str(name) for name in detector.feature_names_in_]
-    combiner = detector.score_combiner_
+    scorer = detector.scorer_
     metadata = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "class": type(detector).__name__,
         "params": _json_params(detector),
         "fitted": fitted,
-        "score_combiner": {
-            "weights": combiner.weights,
-            "location_scale": {k: list(v) for k, v in combiner.location_scale_.items()},
-            "total_location_scale": list(combiner.total_location_scale_),
+        "scorer": {
+            "weights": scorer.weights,
+            "location_scale": list(scorer.location_scale_),
+            "members": [
+                {
+                    "location_scale": {k: list(v) for k, v in c.location_scale_.items()},
+                    "total_location_scale": list(c.total_location_scale_),
+                }
+                for c in scorer.combiners_
+            ],
         },
     }
-    net = detector.net_
     payload = {
         "metadata": json.dumps(metadata),
         "arrays": {name: torch.as_tensor(getattr(detector, name)) for name in _FITTED_ARRAYS},
-        "modules": {
-            name: {
-                key: value.detach().cpu()
-                for key, value in getattr(net, name + "_").state_dict().items()
+        "members": [
+            {
+                name: {
+                    key: value.detach().cpu()
+                    for key, value in getattr(net, name + "_").state_dict().items()
+                }
+                for name in net._modules
             }
-            for name in net._modules
-        },
+            for net in detector.nets_
+        ],
     }
     torch.save(payload, path)
 
@@ -140,7 +148,7 @@ def load(path: str | os.PathLike):
 
 
 def _rebuild(metadata, payload):
-    from .scoring import ScoreCombiner
+    from .scoring import EnsembleScorer, ScoreCombiner
 
     cls = _detector_classes()[metadata["class"]]
     params = dict(metadata["params"], device="cpu")
@@ -156,16 +164,24 @@ def _rebuild(metadata, payload):
     for name, tensor in payload["arrays"].items():
         setattr(detector, name, tensor.numpy().astype(np.float64))
 
-    combiner_state = metadata["score_combiner"]
-    combiner = ScoreCombiner(combiner_state["weights"])
-    combiner.location_scale_ = {k: tuple(v) for k, v in combiner_state["location_scale"].items()}
-    combiner.total_location_scale_ = tuple(combiner_state["total_location_scale"])
-    detector.score_combiner_ = combiner
+    scorer_state = metadata["scorer"]
+    scorer = EnsembleScorer(scorer_state["weights"])
+    scorer.location_scale_ = tuple(scorer_state["location_scale"])
+    scorer.combiners_ = []
+    for member in scorer_state["members"]:
+        combiner = ScoreCombiner(scorer_state["weights"])
+        combiner.location_scale_ = {k: tuple(v) for k, v in member["location_scale"].items()}
+        combiner.total_location_scale_ = tuple(member["total_location_scale"])
+        scorer.combiners_.append(combiner)
+    detector.scorer_ = scorer
 
     model_shape = detector._to_model_shape(np.zeros((1, detector.n_features_in_))).shape[1:]
-    net = detector._make_net(model_shape, detector.latent_dim_, detector.batch_size, "cpu")
-    net.initialize()
-    for name, state in payload["modules"].items():
-        getattr(net, name + "_").load_state_dict(state)
-    detector.net_ = net
+    nets = []
+    for states in payload["members"]:
+        net = detector._make_net(model_shape, detector.latent_dim_, detector.batch_size, "cpu")
+        net.initialize()
+        for name, state in states.items():
+            getattr(net, name + "_").load_state_dict(state)
+        nets.append(net)
+    detector.nets_, detector.net_ = nets, nets[0]
     return detector

@@ -63,3 +63,36 @@ class ScoreCombiner:
             total = total + self.weights[name] * (values - centre) / scale
         centre, scale = self.total_location_scale_
         return (total - centre) / scale
+
+
+class EnsembleScorer:
+    """Average the combined scores of several ensemble members.
+
+    Each member's components are combined by its own :class:`ScoreCombiner`
+    (each member's scores live on their own scale); the members' standardised
+    scores are averaged and the average standardised once more on the
+    training data, so thresholds mean the same for any ensemble size.
+
+    Parameters
+    ----------
+    weights : dict of str to float
+        Component weights, shared by every member.
+    """
+
+    def __init__(self, weights):
+        self.weights = weights
+
+    def fit(self, member_components):
+        """Fit one combiner per member and the scale of their average."""
+        self.combiners_ = [ScoreCombiner(self.weights).fit(c) for c in member_components]
+        self.location_scale_ = (0.0, 1.0)
+        self.location_scale_ = robust_location_scale(self.transform(member_components))
+        return self
+
+    def transform(self, member_components):
+        """Standardised average of the members' combined scores."""
+        average = np.mean(
+            [c.transform(comp) for c, comp in zip(self.combiners_, member_components)], axis=0
+        )
+        centre, scale = self.location_scale_
+        return (average - centre) / scale

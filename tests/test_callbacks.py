@@ -7,7 +7,7 @@ from sklearn_gan_ad import GANAnomalyDetector
 from sklearn_gan_ad.callbacks import Checkpoint, EarlyStopping, LRScheduler
 
 X = np.random.RandomState(0).normal(size=(200, 4))
-FAST = dict(hidden_layer_sizes=(16,), random_state=0)
+FAST = dict(hidden_layer_sizes=(16,), n_estimators=1, random_state=0)
 
 
 def test_early_stopping_ends_training_before_the_last_epoch():
@@ -17,8 +17,10 @@ def test_early_stopping_ends_training_before_the_last_epoch():
 
 
 def test_early_stopping_restores_the_best_state_of_every_module():
-    stopper = EarlyStopping(patience=2, threshold=0.5, load_best=True)
-    detector = GANAnomalyDetector(epochs=50, callbacks=[stopper], **FAST).fit(X)
+    detector = GANAnomalyDetector(
+        epochs=50, callbacks=[EarlyStopping(patience=2, threshold=0.5, load_best=True)], **FAST
+    ).fit(X)
+    stopper = dict(detector.net_.callbacks_)["EarlyStopping"]
     for name in ("module_", "generator_", "critic_x_", "critic_z_"):
         restored = getattr(detector.net_, name).state_dict()
         for key, value in stopper.best_state_[name].items():
@@ -57,3 +59,11 @@ def test_verbose_prints_an_epoch_table_with_the_losses(capsys):
 def test_quiet_by_default(capsys):
     GANAnomalyDetector(epochs=2, **FAST).fit(X)
     assert capsys.readouterr().out == ""
+
+
+def test_every_ensemble_member_trains_with_its_own_callbacks():
+    detector = GANAnomalyDetector(
+        epochs=2, n_estimators=2, callbacks=[EarlyStopping(patience=5)], hidden_layer_sizes=(16,)
+    ).fit(X)
+    first, second = (dict(net.callbacks_)["EarlyStopping"] for net in detector.nets_)
+    assert first is not second

@@ -5,7 +5,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn_gan_ad import GANAnomalyDetector, LSTMGANAnomalyDetector
 
 # Small networks and few epochs: the checks fit the detectors dozens of times.
-FAST = dict(epochs=3, batch_size=32, random_state=0)
+FAST = dict(epochs=3, batch_size=32, n_estimators=2, random_state=0)
 DETECTORS = [
     GANAnomalyDetector(hidden_layer_sizes=(16,), **FAST),
     LSTMGANAnomalyDetector(hidden_size=8, **FAST),
