@@ -5,10 +5,12 @@ from contextlib import contextmanager
 
 import torch
 
-# Below this many multiply-adds per training step, spreading each tiny matmul
-# over several threads costs more in synchronisation than it gains: on a 2-core
-# machine one thread was 30-50x faster than two for the default networks.
-_SINGLE_THREAD_WORK = 2**24
+# Below this many multiply-adds per training step, spreading the matmuls over
+# several threads costs more in synchronisation than it gains. On a 2-core
+# machine one thread was 30-50x faster than two for the default networks, and
+# still 25x faster at 1,000 features (about 1e8 multiply-adds per step; see
+# benchmarks/perf.py), so only networks far larger than the defaults get more.
+_SINGLE_THREAD_WORK = 2**30
 
 
 def choose_n_threads(n_threads, work_per_step):
