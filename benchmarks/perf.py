@@ -18,11 +18,12 @@ Sections (``--sections``, all by default)
                 package methods for the duration of the run (about a microsecond per
                 call, a few thousand calls per fit). "What-if" rows run the bare loop
                 with one change each (Adam ``foreach=True``; critics' weights frozen
-                during the generator step), to size possible package changes.
+                during the generator step; the generator step's backward restricted
+                to encoder and generator weights), to size possible package changes.
 ``throughput``  Training throughput, rows x epochs per second, of the default detector
                 on 5,000 x 20 (default epochs) and 100,000 x 50 (``--large-epochs``,
-                2 unless told: ``epochs="auto"`` would give 20, and a row-epoch costs
-                the same), against PyOD's AutoEncoder and ALAD at matched width
+                2 unless told, to keep the run short: a row-epoch costs the same
+                whatever the number of epochs), against PyOD's AutoEncoder and ALAD at matched width
                 (hidden layers 64, 64; ALAD's latent size = the detector's), batch
                 size 128 and matched work, all with the detector's torch thread count.
                 PyOD's ALAD calls one optimisation step an "epoch" and shuffles the
@@ -75,6 +76,7 @@ Example
 import argparse
 import copy
 import gc
+import inspect
 import json
 import math
 import os
@@ -102,14 +104,21 @@ from _common import (  # noqa: E402
 from sklearn.ensemble import IsolationForest  # noqa: E402
 
 import sklearn_gan_ad.base as base_module  # noqa: E402
+import sklearn_gan_ad.scoring as scoring_module  # noqa: E402
 from sklearn_gan_ad import GANAnomalyDetector, LSTMGANAnomalyDetector  # noqa: E402
 from sklearn_gan_ad._threads import choose_n_threads  # noqa: E402
 from sklearn_gan_ad.base import BaseAdversarialDetector, _training_seed  # noqa: E402
-from sklearn_gan_ad.scoring import ScoreCombiner  # noqa: E402
 from sklearn_gan_ad.timeseries import make_windows  # noqa: E402
 from sklearn_gan_ad.training import AdversarialNet  # noqa: E402
 
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "benchmarks" / "results"
+# the score combiners of the package versions this script has met
+SCORERS = tuple(
+    getattr(scoring_module, name)
+    for name in ("ScoreCombiner", "EnsembleScorer")
+    if hasattr(scoring_module, name)
+)
+
 # what-if row count of a scoring chunk (the package's chunks hold 2**21 elements)
 WHAT_IF_CHUNK_ROWS = 4096
 
@@ -138,8 +147,8 @@ def sizes(args):
         )
     return dict(
         overhead_rows=5000,
-        overhead_epochs="auto",
-        throughput=[("5k x 20", 5000, 20, "auto"), ("100k x 50", 100_000, 50, args.large_epochs)],
+        overhead_epochs=None,
+        throughput=[("5k x 20", 5000, 20, None), ("100k x 50", 100_000, 50, args.large_epochs)],
         alad_max_steps=args.alad_max_steps,
         score_rows=1_000_000,
         latency_calls=200,
@@ -148,8 +157,13 @@ def sizes(args):
         scaling_features=[10, 100, 1000],
         scaling_feature_rows=10_000,
         series_length=20_000,
-        lstm_epochs="auto",
+        lstm_epochs=None,
     )
+
+
+def epochs_kwarg(epochs):
+    """``{"epochs": epochs}``, or nothing for None: the package's default."""
+    return {} if epochs is None else {"epochs": epochs}
 
 
 def normal_rows(n_rows, n_features, seed=0, dtype=np.float64):
@@ -209,8 +223,11 @@ class PhaseTimer:
         # the torch forward of scoring (renamed while the package evolves)
         (AdversarialNet, "reconstruct_and_residual", "net_forward"),
         (AdversarialNet, "score_parts", "net_forward"),
-        (ScoreCombiner, "fit", "combiner_fit"),
-        (ScoreCombiner, "transform", "combiner_transform"),
+        *[
+            (scorer, method, f"combiner_{method}")
+            for scorer in SCORERS
+            for method in ("fit", "transform")
+        ],
     )
 
     def __init__(self):
@@ -297,6 +314,18 @@ def median_dict(dicts):
 # -- the bare torch loop ---------------------------------------------------------------
 
 
+def package_freezes_critics():
+    """Whether the package's generator step turns off the critics' weight gradients.
+
+    Read from the source of :class:`AdversarialNet` (the bare loop must do the same
+    work as the package, and freezing changes the cost, not the numbers).
+    """
+    try:
+        return "requires_grad_(False)" in inspect.getsource(AdversarialNet)
+    except (OSError, TypeError):
+        return False
+
+
 def bare_fit(
     X,
     specs,
@@ -305,97 +334,105 @@ def bare_fit(
     epochs,
     n_threads,
     seed,
-    foreach=None,
+    adam_kwargs,
+    n_members=1,
     freeze_critics=False,
-    backward_inputs=False,
 ):
     """The detector's training written as a plain torch loop; returns timings and loss.
 
     Mirrors :class:`sklearn_gan_ad.training.AdversarialNet` step for step (and draw for
     draw from torch's global generator), without skorch, validation, scaling or the
-    scoring pass. Losses are written with the package's own expressions, so that with
-    the same seed the two runs agree to the last bit. ``foreach``, ``freeze_critics``
-    and ``backward_inputs`` (the generator step's backward restricted to encoder and
-    generator weights) are the what-if variants.
+    scoring pass: each critic called once on real and fake stacked, one generator call
+    on encoded and prior codes stacked, the package's loss expressions, ``n_members``
+    ensemble members trained one after the other with seeds ``seed + member``. With
+    the same seed both runs agree to the last bit; the report prints the first
+    member's last-epoch loss of both as the check. ``adam_kwargs`` are the fitted
+    net's optimizer defaults (lr, betas, fused, ...); ``freeze_critics`` turns off the
+    critics' weight gradients during the generator step.
     """
     from torch.nn import functional as F
 
     previous = torch.get_num_threads()
     torch.set_num_threads(n_threads)
+    first_member_loss = float("nan")
     try:
         start = time.perf_counter()
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            encoder = specs["module"][0](**specs["module"][1])
-            generator = specs["generator"][0](**specs["generator"][1])
-            critic_x = specs["critic_x"][0](**specs["critic_x"][1])
-            critic_z = specs["critic_z"][0](**specs["critic_z"][1])
-            adam = dict(lr=1e-3, betas=(0.5, 0.999))
-            if foreach is not None:
-                adam["foreach"] = foreach
-            generator_params = [*encoder.parameters(), *generator.parameters()]
-            optimizer_g = torch.optim.Adam(generator_params, **adam)
-            critic_params = [*critic_x.parameters(), *critic_z.parameters()]
-            optimizer_c = torch.optim.Adam(critic_params, **adam)
-            data = torch.as_tensor(X, dtype=torch.float32)
-            bce = F.binary_cross_entropy_with_logits
-            setup = time.perf_counter() - start
-            n_rows = len(data)
-            last_epoch_rec = torch.zeros(())
-            n_last = 0
-            for epoch in range(epochs):
-                order = torch.randperm(n_rows)
-                for first in range(0, n_rows, batch_size):
-                    x = data[order[first : first + batch_size]]
-                    b = x.shape[0]
-                    # critic step
-                    z = torch.randn(b, latent_dim)
-                    with torch.no_grad():
-                        x_fake = generator(z)
+        data = torch.as_tensor(X, dtype=torch.float32)
+        bce = F.binary_cross_entropy_with_logits
+        setup = 0.0
+        for member in range(n_members):
+            member_start = time.perf_counter()
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed + member)
+                encoder = specs["module"][0](**specs["module"][1])
+                generator = specs["generator"][0](**specs["generator"][1])
+                critic_x = specs["critic_x"][0](**specs["critic_x"][1])
+                critic_z = specs["critic_z"][0](**specs["critic_z"][1])
+                generator_params = [*encoder.parameters(), *generator.parameters()]
+                optimizer_g = torch.optim.Adam(generator_params, **adam_kwargs)
+                critic_params = [*critic_x.parameters(), *critic_z.parameters()]
+                optimizer_c = torch.optim.Adam(critic_params, **adam_kwargs)
+                setup += time.perf_counter() - member_start
+                n_rows = len(data)
+                last_epoch_rec = torch.zeros(())
+                n_last = 0
+                for epoch in range(epochs):
+                    order = torch.randperm(n_rows)
+                    for first in range(0, n_rows, batch_size):
+                        x = data[order[first : first + batch_size]]
+                        b = x.shape[0]
+                        # critic step: each critic sees real and fake stacked in one call
+                        z = torch.randn(b, latent_dim)
+                        with torch.no_grad():
+                            x_fake = generator(z)
+                            z_encoded = encoder(x)
+                        out_x = critic_x(torch.cat([x, x_fake]))
+                        real_x, fake_x = out_x[:b], out_x[b:]
+                        out_z = critic_z(torch.cat([z, z_encoded]))
+                        real_z, fake_z = out_z[:b], out_z[b:]
+                        loss_c = (
+                            bce(real_x, torch.ones_like(real_x))
+                            + bce(fake_x, torch.zeros_like(fake_x))
+                        ) + (
+                            bce(real_z, torch.ones_like(real_z))
+                            + bce(fake_z, torch.zeros_like(fake_z))
+                        )
+                        optimizer_c.zero_grad(set_to_none=True)
+                        loss_c.backward()
+                        optimizer_c.step()
+                        # generator step
+                        if freeze_critics:
+                            for p in critic_params:
+                                p.requires_grad_(False)
+                        z = torch.randn(b, latent_dim)
                         z_encoded = encoder(x)
-                    real_x, fake_x = critic_x(x), critic_x(x_fake)
-                    real_z, fake_z = critic_z(z), critic_z(z_encoded)
-                    loss_c = (
-                        bce(real_x, torch.ones_like(real_x)) + bce(fake_x, torch.zeros_like(fake_x))
-                    ) + (
-                        bce(real_z, torch.ones_like(real_z)) + bce(fake_z, torch.zeros_like(fake_z))
-                    )
-                    optimizer_c.zero_grad(set_to_none=True)
-                    loss_c.backward()
-                    optimizer_c.step()
-                    # generator step
-                    if freeze_critics:
-                        for p in critic_params:
-                            p.requires_grad_(False)
-                    z = torch.randn(b, latent_dim)
-                    z_encoded = encoder(x)
-                    reconstruction = generator(z_encoded)
-                    out_x = critic_x(generator(z))
-                    out_z = critic_z(z_encoded)
-                    adversarial = bce(out_x, torch.ones_like(out_x)) + bce(
-                        out_z, torch.ones_like(out_z)
-                    )
-                    rec = (reconstruction - x).pow(2).flatten(1).mean(dim=1).mean()
-                    loss_g = adversarial + 10.0 * rec
-                    optimizer_g.zero_grad(set_to_none=True)
-                    if backward_inputs:
-                        loss_g.backward(inputs=generator_params)
-                    else:
+                        generated = generator(torch.cat([z_encoded, z]))
+                        reconstruction, from_prior = generated[:b], generated[b:]
+                        out_x = critic_x(from_prior)
+                        out_z = critic_z(z_encoded)
+                        adversarial = bce(out_x, torch.ones_like(out_x)) + bce(
+                            out_z, torch.ones_like(out_z)
+                        )
+                        rec = (reconstruction - x).pow(2).flatten(1).mean(dim=1).mean()
+                        loss_g = adversarial + 10.0 * rec
+                        optimizer_g.zero_grad(set_to_none=True)
                         loss_g.backward()
-                    optimizer_g.step()
-                    if freeze_critics:
-                        for p in critic_params:
-                            p.requires_grad_(True)
-                    if epoch == epochs - 1:
-                        last_epoch_rec = last_epoch_rec + rec.detach()
-                        n_last += 1
+                        optimizer_g.step()
+                        if freeze_critics:
+                            for p in critic_params:
+                                p.requires_grad_(True)
+                        if epoch == epochs - 1:
+                            last_epoch_rec = last_epoch_rec + rec.detach()
+                            n_last += 1
+            if member == 0:
+                first_member_loss = float(last_epoch_rec) / max(n_last, 1)
         total = time.perf_counter() - start
     finally:
         torch.set_num_threads(previous)
     return {
         "seconds": total,
         "setup_seconds": setup,
-        "last_epoch_reconstruction_loss": float(last_epoch_rec) / max(n_last, 1),
+        "last_epoch_reconstruction_loss": first_member_loss,
     }
 
 
@@ -409,7 +446,7 @@ def section_overhead(args, size, state):
     phases = []
 
     def detector_fit():
-        detector = GANAnomalyDetector(random_state=0, epochs=size["overhead_epochs"])
+        detector = GANAnomalyDetector(random_state=0, **epochs_kwarg(size["overhead_epochs"]))
         with PhaseTimer() as timer:
             start = time.perf_counter()
             detector.fit(X)
@@ -421,8 +458,13 @@ def section_overhead(args, size, state):
             model_X = np.clip(
                 detector._standardise(X, detector.input_mean_, detector.input_scale_), -1e4, 1e4
             )
+            nets = list(getattr(detector, "nets_", [detector.net_]))
+            adam = dict(detector.net_.optimizer_.defaults)
             info.update(
                 model_X=model_X,
+                n_members=len(nets),
+                adam=adam,
+                freeze=package_freezes_critics(),
                 specs=detector._network_specs((X.shape[1],), latent_dim),
                 latent_dim=latent_dim,
                 epochs=len(detector.net_.history),
@@ -439,31 +481,40 @@ def section_overhead(args, size, state):
         state["train_X"] = X
         return detector
 
-    def bare(**variant):
+    def bare(adam_change=None, freeze=None):
         # the bare loop trains on exactly the detector's network input (standardised
         # and clipped outside the timer), so both runs do the same arithmetic
-        return lambda: bare_fit(
-            info["model_X"],
-            info["specs"],
-            info["latent_dim"],
-            info["batch_size"],
-            info["epochs"],
-            info["n_threads"],
-            info["seed"],
-            **variant,
-        )
+        def run():
+            adam = {**info["adam"], **(adam_change or {})}
+            return bare_fit(
+                info["model_X"],
+                info["specs"],
+                info["latent_dim"],
+                info["batch_size"],
+                info["epochs"],
+                info["n_threads"],
+                info["seed"],
+                adam,
+                n_members=info["n_members"],
+                freeze_critics=info["freeze"] if freeze is None else freeze,
+            )
+
+        return run
 
     functions = {"detector.fit": detector_fit, "bare torch loop": bare()}
-    if not args.no_what_if:
-        functions["bare loop, Adam foreach=True"] = bare(foreach=True)
-        functions["bare loop, critics frozen in generator step"] = bare(freeze_critics=True)
-        functions["bare loop, generator backward(inputs=encoder+generator weights)"] = bare(
-            backward_inputs=True
-        )
     log(f"overhead: {n_rows} x 20, detector vs bare loop")
+    if not args.no_what_if:
+        # each what-if flips one of the package's choices in the bare loop; the
+        # closures read ``info``, which the first detector fit fills in
+        functions["what-if: bare loop, Adam fused flipped"] = lambda: bare(
+            {"fused": not info["adam"].get("fused"), "foreach": None}
+        )()
+        functions["what-if: bare loop, critics' freezing in generator step flipped"] = lambda: bare(
+            freeze=not info["freeze"]
+        )()
     seconds, results = interleaved(functions, args.repeats)
     med = {name: median(values) for name, values in seconds.items()}
-    n_steps = info["epochs"] * math.ceil(n_rows / info["batch_size"])
+    n_steps = info["n_members"] * info["epochs"] * math.ceil(n_rows / info["batch_size"])
     phase_median = median_dict(phases)
     bare_result = results["bare torch loop"]
     return {
@@ -475,6 +526,9 @@ def section_overhead(args, size, state):
         "latent_dim": info["latent_dim"],
         "n_threads": info["n_threads"],
         "modules": info["modules"],
+        "ensemble_members": info["n_members"],
+        "adam": {k: (list(v) if isinstance(v, tuple) else v) for k, v in info["adam"].items()},
+        "package_freezes_critics": info["freeze"],
         "specs": {
             name: {
                 "class": cls.__name__,
@@ -516,14 +570,14 @@ def section_throughput(args, size, state):
         models[1](epochs=2, device="cpu").fit(tiny)
     for label, n_rows, n_features, epochs in size["throughput"]:
         X = normal_rows(n_rows, n_features, seed=1)
-        probe = GANAnomalyDetector(epochs=epochs)
+        probe = GANAnomalyDetector(**epochs_kwarg(epochs))
         n_epochs = probe._resolved_epochs(n_rows)
         latent_dim = probe._resolved_latent_dim(n_features)
         n_batches = math.ceil(n_rows / probe.batch_size)
         info = {}
 
         def gan():
-            detector = GANAnomalyDetector(random_state=0, epochs=epochs).fit(X)
+            detector = GANAnomalyDetector(random_state=0, **epochs_kwarg(epochs)).fit(X)
             info["n_threads"] = detector.n_threads_
             return detector
 
@@ -619,6 +673,11 @@ def section_scoring(args, size, state):
     forest.score_samples(X[:10])
     all_cores = os.cpu_count() or 1
     phases = []
+    forward_label = "torch float64 forward (net.score_parts: encoder, generator"
+    if getattr(detector, "_needs_discriminator", lambda: True)():
+        forward_label += ", critic features x2)"
+    else:
+        forward_label += "; critic not needed by the default score)"
 
     def gan():
         with PhaseTimer() as timer:
@@ -632,9 +691,7 @@ def section_scoring(args, size, state):
                 "validation (validate_data)": get("validate", 0.0),
                 "standardise + clip + float64 tensor + errors (numpy)": get("score_pass", 0.0)
                 - get("score_pass>net_forward", 0.0),
-                "torch float64 forward (encoder, generator, critic features x2)": get(
-                    "score_pass>net_forward", 0.0
-                ),
+                forward_label: get("score_pass>net_forward", 0.0),
                 "score combiner transform": get("combiner_transform", 0.0),
                 "other": seconds
                 - get("validate", 0.0)
@@ -735,33 +792,42 @@ class _Float32Module(torch.nn.Module):
         return self.inner.features(x.float()).double()
 
 
+def _nets(detector):
+    """The fitted nets: every ensemble member, or the single ``net_``."""
+    return list(getattr(detector, "nets_", [detector.net_]))
+
+
 def _float32_scoring_supported(detector):
-    """Whether the fitted net keeps its float64 scoring copies where we can swap them."""
-    net = detector.net_
-    if not hasattr(net, "scoring_modules"):
-        return False
-    net.scoring_modules()
-    return isinstance(net.__dict__.get("_scoring_modules"), tuple)
+    """Whether the fitted nets keep their float64 scoring copies where we can swap them."""
+    for net in _nets(detector):
+        if not hasattr(net, "scoring_modules"):
+            return False
+        net.scoring_modules()
+        if not isinstance(net.__dict__.get("_scoring_modules"), tuple):
+            return False
+    return True
 
 
 def scoring_variant(detector, X, chunk_rows=None, threads=None, float32=False):
     """``detector.score_samples(X)`` with scoring chunk rows, threads or float32
     networks changed for the duration of the call (what-if measurements)."""
-    net = detector.net_
+    nets = _nets(detector)
     saved_chunk, saved_threads = base_module._SCORING_CHUNK_ELEMENTS, detector.n_threads_
-    saved_modules = net.__dict__.get("_scoring_modules")
+    saved_modules = [net.__dict__.get("_scoring_modules") for net in nets]
     if chunk_rows:
         base_module._SCORING_CHUNK_ELEMENTS = chunk_rows * X.shape[1]
     if threads:
         detector.n_threads_ = threads
     if float32:
-        net._scoring_modules = tuple(_Float32Module(m) for m in saved_modules)
+        for net, modules in zip(nets, saved_modules):
+            net._scoring_modules = tuple(_Float32Module(m) for m in modules)
     try:
         return detector.score_samples(X)
     finally:
         base_module._SCORING_CHUNK_ELEMENTS = saved_chunk
         detector.n_threads_ = saved_threads
-        net._scoring_modules = saved_modules
+        for net, modules in zip(nets, saved_modules):
+            net._scoring_modules = modules
 
 
 # -- memory (subprocesses) ------------------------------------------------------------------
@@ -851,7 +917,8 @@ def child_memory(kind, n_rows, chunk_rows=None):
 def section_memory(args, size, state):
     out = {}
     runs = [("fit", None), ("score", None)]
-    if not args.no_what_if:
+    default_rows = max(64, base_module._SCORING_CHUNK_ELEMENTS // 20)
+    if not args.no_what_if and not 0.5 <= default_rows / WHAT_IF_CHUNK_ROWS <= 2:
         runs += [("fit", WHAT_IF_CHUNK_ROWS), ("score", WHAT_IF_CHUNK_ROWS)]
     for kind, chunk_rows in runs:
         key = kind if chunk_rows is None else f"{kind}, what-if: chunks of {chunk_rows} rows"
@@ -967,7 +1034,7 @@ def section_lstm(args, size, state):
     phases = []
 
     def fit():
-        detector = LSTMGANAnomalyDetector(random_state=0, epochs=size["lstm_epochs"])
+        detector = LSTMGANAnomalyDetector(random_state=0, **epochs_kwarg(size["lstm_epochs"]))
         with PhaseTimer() as timer:
             start = time.perf_counter()
             detector.fit(windows)
@@ -1036,10 +1103,27 @@ def render(results, args):
         "",
         results["environment"],
         "",
-        f"Command: `{results['command']}`; medians over {args.repeats} repeat(s); "
-        f"total wall time {results['wall_seconds'] / 60:.1f} min. {args.note}".rstrip(),
+        f"Command: `{results['command']}`; medians over {results['args']['repeats']} "
+        f"repeat(s); total wall time {results['wall_seconds'] / 60:.1f} min. "
+        f"{results['args'].get('note', '')}".rstrip(),
         "",
     ]
+    package = results.get("package")
+    if package:
+        parts += [
+            f"Package imported from `{package['path']}`; default ensemble size "
+            f"(n_estimators): GANAnomalyDetector {package['GANAnomalyDetector_n_estimators']}, "
+            f"LSTMGANAnomalyDetector {package['LSTMGANAnomalyDetector_n_estimators']} — every "
+            "fit and score below of a default detector includes all members; scoring chunks "
+            f"of {package['scoring_chunk_elements']} elements.",
+            "",
+        ]
+    for update in results.get("updates", []):
+        parts += [
+            f"Updated: section(s) {', '.join(update['sections'])} re-measured by "
+            f"`{update['command']}` ({update['environment']}). {update['note']}".rstrip(),
+            "",
+        ]
     r = results.get("overhead")
     if r:
         med = r["median_seconds"]
@@ -1050,10 +1134,23 @@ def render(results, args):
             f"Resolved: {r['epochs']} epochs, batch size {r['batch_size']}, {r['steps']} steps, "
             f"latent_dim {r['latent_dim']}, {r['n_threads']} torch thread(s); modules "
             + ", ".join(f"{k}={v}" for k, v in r["modules"].items())
-            + ". "
-            f"Last-epoch reconstruction loss: detector {check['detector']:.5f}, "
-            f"bare loop {check['bare']:.5f} (same seed and draws: equal values mean the "
-            "same work).",
+            + f"; ensemble members {r.get('ensemble_members', 1)}"
+            + (
+                f"; Adam fused={r['adam'].get('fused')}, critics frozen in the generator step: "
+                f"{r['package_freezes_critics']}"
+                if "adam" in r
+                else ""
+            )
+            + " (the bare loop copies all of these). "
+            "Check that both do the same work (same seed, same draws): last-epoch "
+            f"reconstruction loss detector {check['detector']:.6f}, bare loop "
+            f"{check['bare']:.6f}"
+            + (
+                " — equal."
+                if check["detector"] == check["bare"]
+                else " — NOT equal: the package's training step differs from bare_fit's."
+            )
+            + " What-if rows change one thing in the bare loop.",
             "",
         ]
         base = med["bare torch loop"]
@@ -1066,6 +1163,7 @@ def render(results, args):
             "",
             f"**Ratio detector_fit / bare_loop = {r['ratio_detector_to_bare']:.3f}** (goal ≤ 1.10).",
             "",
+            f"Medians over {len(r['seconds']['detector.fit'])} interleaved repeats. "
             "Where the detector's fit time goes (median over repeats):",
             "",
         ]
@@ -1103,7 +1201,8 @@ def render(results, args):
             "",
         ]
         notes = ", ".join(
-            f"{c['label']}: epochs={c['epochs_param']!r} -> {c['epochs']}, "
+            f"{c['label']}: epochs="
+            f"{'default' if c['epochs_param'] is None else c['epochs_param']} -> {c['epochs']}, "
             f"latent_dim {c['latent_dim']}, {c['n_threads']} thread(s)"
             for c in r["configs"]
         )
@@ -1315,6 +1414,11 @@ def main(argv=None):
     )
     parser.add_argument("--no-what-if", action="store_true", help="skip the what-if variants")
     parser.add_argument("--note", default="", help="free text added to the result header")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="re-measure only --sections and keep the other sections of the existing result files",
+    )
     parser.add_argument("--child", choices=["fit", "score"], help=argparse.SUPPRESS)
     parser.add_argument("--child-rows", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-chunk-rows", type=int, help=argparse.SUPPRESS)
@@ -1331,6 +1435,16 @@ def main(argv=None):
     GANAnomalyDetector(epochs=1, random_state=0).fit(normal_rows(300, 5))
     results = {
         "environment": environment_summary(),
+        "package": {
+            "path": str(Path(base_module.__file__).resolve().parent),
+            "GANAnomalyDetector_n_estimators": GANAnomalyDetector()
+            .get_params()
+            .get("n_estimators", 1),
+            "LSTMGANAnomalyDetector_n_estimators": LSTMGANAnomalyDetector()
+            .get_params()
+            .get("n_estimators", 1),
+            "scoring_chunk_elements": base_module._SCORING_CHUNK_ELEMENTS,
+        },
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
     }
@@ -1350,9 +1464,24 @@ def main(argv=None):
             results[name]["section_wall_seconds"] = time.perf_counter() - section_start
             log(f"{name} done in {results[name]['section_wall_seconds']:.0f} s")
     results["wall_seconds"] = time.perf_counter() - started
+    stem = "perf_quick" if args.quick else "perf"
+    previous_path = args.output_dir / f"{stem}.json"
+    if args.update and previous_path.exists():
+        previous = json.loads(previous_path.read_text(encoding="utf-8"))
+        for name in args.sections:
+            previous[name] = results[name]
+        previous.setdefault("updates", []).append(
+            {
+                "sections": list(args.sections),
+                "command": results["command"],
+                "environment": results["environment"],
+                "note": args.note,
+                "wall_seconds": results["wall_seconds"],
+            }
+        )
+        results = previous
     text = render(results, args)
     print(text)
-    stem = "perf_quick" if args.quick else "perf"
     write_text(args.output_dir / f"{stem}.md", text + "\n")
     write_text(args.output_dir / f"{stem}.json", json.dumps(results, indent=1, default=str) + "\n")
     log(f"wrote {args.output_dir / (stem + '.md')} and .json")

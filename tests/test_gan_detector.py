@@ -226,6 +226,8 @@ def test_default_fit_on_5000_by_20_takes_under_10_seconds():
     import time
 
     X = np.random.RandomState(0).normal(size=(5000, 20))
-    start = time.perf_counter()
+    # CPU time of this process: what the fit costs, whatever else shares the
+    # machine (training runs on one thread, so it equals wall time when idle)
+    start = time.process_time()
     GANAnomalyDetector(random_state=0).fit(X)
-    assert time.perf_counter() - start < 10
+    assert time.process_time() - start < 10
