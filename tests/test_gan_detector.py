@@ -231,3 +231,16 @@ def test_default_fit_on_5000_by_20_takes_under_10_seconds():
     start = time.process_time()
     GANAnomalyDetector(random_state=0).fit(X)
     assert time.process_time() - start < 10
+
+
+def test_html_repr_shows_the_detector_and_its_changed_parameters():
+    from sklearn.utils import estimator_html_repr
+
+    html = estimator_html_repr(make_pipeline(StandardScaler(), GANAnomalyDetector(epochs=3)))
+    assert "GANAnomalyDetector" in html and "epochs" in html
+
+
+def test_version_is_exposed():
+    import sklearn_gan_ad
+
+    assert sklearn_gan_ad.__version__.count(".") == 2
