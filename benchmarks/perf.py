@@ -5,26 +5,28 @@ Sections (``--sections``, all by default)
 ``overhead``    A default ``GANAnomalyDetector(random_state=0)`` fit on 5,000 x 20
                 standard-normal rows against a bare hand-written torch loop doing the
                 same training: the same module classes built with the same kwargs
-                (``detector._network_specs``), the same seed, batch size, resolved
-                number of epochs, Adam settings (lr 1e-3, betas (0.5, 0.999), one
-                optimizer for encoder+generator and one for both critics), the same
-                per-step computation (critic step then generator step, BCE-with-logits
-                losses, reconstruction MSE weight 10, batches sliced from a shuffled
-                tensor) and the same torch thread count (``detector.n_threads_``).
-                Because the seed and the order of random draws are the same, the bare
-                loop reproduces the detector's last-epoch reconstruction loss, which
-                the table prints as a check that both do the same work. The
-                detector's fit is split into phases by timing wrappers put around
-                package methods for the duration of the run (about a microsecond per
-                call, a few thousand calls per fit). "What-if" rows run the bare loop
-                with one change each (Adam ``foreach=True``; critics' weights frozen
-                during the generator step; the generator step's backward restricted
-                to encoder and generator weights), to size possible package changes.
+                (``detector._network_specs``), the same seeds, batch size, resolved
+                number of epochs and ensemble members (``nets_``), the same Adam
+                settings (the fitted ``net_.optimizer_.defaults``: lr 1e-3, betas
+                (0.5, 0.999), fused or not; one optimizer for encoder+generator and
+                one for both critics), the same per-step computation (critic step then
+                generator step, BCE-with-logits losses, reconstruction MSE weight 10,
+                batches sliced from a shuffled tensor, critics frozen in the generator
+                step when the package does so) and the same torch thread count
+                (``detector.n_threads_``). The bare loop trains on the detector's
+                standardised input, so with the same seeds and draws it reproduces
+                the detector's last-epoch reconstruction loss: the report prints both
+                as a check that both do the same work. The detector's fit is split
+                into phases by timing wrappers put around package methods for the
+                duration of the run (about a microsecond per call, a few thousand
+                calls per fit). "What-if" rows flip one of the package's choices in
+                the bare loop (fused Adam; critics frozen in the generator step).
 ``throughput``  Training throughput, rows x epochs per second, of the default detector
                 on 5,000 x 20 (default epochs) and 100,000 x 50 (``--large-epochs``,
                 2 unless told, to keep the run short: a row-epoch costs the same
-                whatever the number of epochs), against PyOD's AutoEncoder and ALAD at matched width
-                (hidden layers 64, 64; ALAD's latent size = the detector's), batch
+                whatever the number of epochs), against PyOD's AutoEncoder and ALAD
+                at matched width (hidden layers 64, 64; ALAD's latent size = the
+                detector's), batch
                 size 128 and matched work, all with the detector's torch thread count.
                 PyOD's ALAD calls one optimisation step an "epoch" and shuffles the
                 whole training array before each step, so it is given as many steps
@@ -34,9 +36,12 @@ Sections (``--sections``, all by default)
 ``scoring``     ``score_samples`` on 1,000,000 x 20 rows: the detector fitted in
                 ``overhead`` (or a fresh default one) against
                 ``IsolationForest(random_state=0)`` fitted on the same 5,000 rows,
-                interleaved; the detector's time is split into phases; what-if: the
-                detector scoring with all cores. Single-row latency: median of 200
-                calls each, alternating.
+                interleaved; the detector's time is split into phases. What-ifs
+                (the fitted detector with one setting changed for the call): all
+                cores, 4,096-row scoring chunks, float32 scoring networks; the float32
+                one also reports how far a row's score scored alone moves from its
+                score in the big batch. Single-row latency: median of 200 calls each,
+                alternating.
 ``memory``      Peak RSS (the RSS high-water mark minus its value right after the
                 imports), each in a fresh subprocess. The high-water mark is read
                 from ``VmHWM`` in ``/proc/self/status``: ``getrusage(RUSAGE_SELF)
@@ -47,11 +52,15 @@ Sections (``--sections``, all by default)
                 rows with ``epochs=1``, and ``score_samples`` on the same rows (the
                 detector fitted on 5,000 of them, ``epochs=1``). The data itself (80 MB
                 as float32) is included in the peak. The high-water mark reached by
-                the end of each phase of fit is recorded too.
+                the end of each phase of fit is recorded too. What-if (only when the
+                package's scoring chunks are far from 4,096 rows): both again with
+                4,096-row chunks.
 ``scaling``     Fit time with ``epochs=2`` (so the training part is the time of two
                 epochs) against rows (1k, 10k, 100k, 1M at 20 features) and against
                 features (10, 100, 1000 at 10k rows). A point whose first fit takes
-                longer than ``--slow-point-seconds`` is not repeated.
+                longer than ``--slow-point-seconds`` is not repeated; where
+                ``n_threads="auto"`` picks more than one thread, a what-if point
+                with ``n_threads=1`` is added.
 ``lstm``        ``LSTMGANAnomalyDetector(random_state=0)`` (default epochs) on windows
                 (length 100, step 20) of a 20,000-point synthetic series: fit seconds
                 and scoring throughput in windows per second.
@@ -65,7 +74,11 @@ on small sizes with one repeat (a smoke test; results go to ``perf_quick.*``).
 Outputs
 -------
 ``<output-dir>/perf.md`` (the tables printed at the end) and ``<output-dir>/perf.json``
-(every raw timing); progress lines go to stderr.
+(every raw timing); progress lines go to stderr. ``--sections ... --update``
+re-measures some sections and keeps the others from the existing files. To
+benchmark a fixed package version while the working tree changes, export it
+(``git archive <commit> sklearn_gan_ad | tar -x -C /tmp/pkg``) and run with
+``PYTHONPATH=/tmp/pkg``: the memory subprocesses inherit it.
 
 Example
 -------
@@ -718,10 +731,6 @@ def section_scoring(args, size, state):
         if all_cores != detector.n_threads_:
             functions[f"what-if: detector, {all_cores} threads"] = gan_all_cores
         functions[f"what-if: detector, {chunk_label} (default {default_rows})"] = small_chunks()
-        if all_cores != detector.n_threads_:
-            functions[f"what-if: detector, {chunk_label}, {all_cores} threads"] = small_chunks(
-                all_cores
-            )
         if float32_ok:
             functions[f"what-if: detector, {chunk_label}, float32 networks"] = small_chunks(
                 float32=True

@@ -14,7 +14,6 @@ import copy
 import math
 import os
 from abc import abstractmethod
-from collections import defaultdict
 from numbers import Integral, Real
 
 import numpy as np
@@ -41,10 +40,11 @@ AUTO_MIN_PERCENTILE = 99.0
 # error is still measured against the unclipped value, in float64.
 _INPUT_CLIP = 1e4
 
-# Elements (rows x features) scored per chunk. Small chunks keep the float64
-# activations in cache: 4,096-row chunks scored 1M x 20 rows 3.3x faster than
-# 100,000-row chunks, and bound scoring memory (benchmarks/perf.py).
-_SCORING_CHUNK_ELEMENTS = 2**16
+# Rows per chunk: small chunks keep the float64 activations in cache (4,096-row
+# chunks scored 1M x 20 rows 3.3x faster than 100,000-row chunks), but wide
+# data needs enough rows per chunk to amortise each call (benchmarks/perf.py).
+_CHUNK_ROWS = 4096
+_CHUNK_ELEMENTS = 2**21
 
 # Range of epochs="auto"; the target number of steps is a class attribute.
 _AUTO_EPOCHS_RANGE = (20, 300)
@@ -152,10 +152,23 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         return (self._to_model_shape(X) - mean) / scale
 
     def _fit_input_scaling(self, X):
-        model_X = self._to_model_shape(X)
-        axes = tuple(range(model_X.ndim - 1))
-        mean = model_X.mean(axis=axes, dtype=np.float64)
-        scale = model_X.std(axis=axes, dtype=np.float64)
+        """Per-feature (per-channel) mean and standard deviation, chunk by chunk.
+
+        Accumulating in float64 per chunk avoids a full float64 copy of
+        float32 input.
+        """
+        total, total_sq, count = 0.0, 0.0, 0
+        for chunk in self._chunks(X):
+            model_chunk = self._to_model_shape(chunk).astype(np.float64)
+            flat = model_chunk.reshape(-1, model_chunk.shape[-1])
+            total = total + flat.sum(axis=0)
+            count += len(flat)
+        mean = total / count
+        for chunk in self._chunks(X):
+            model_chunk = self._to_model_shape(chunk).astype(np.float64)
+            flat = model_chunk.reshape(-1, model_chunk.shape[-1])
+            total_sq = total_sq + ((flat - mean) ** 2).sum(axis=0)
+        scale = np.sqrt(total_sq / count)
         # constant columns would divide by zero; they carry no information anyway
         scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0
         return mean, scale
@@ -266,7 +279,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
 
     def _chunks(self, X):
         """Row blocks of X of bounded size, so scoring memory does not grow with X."""
-        rows = max(64, _SCORING_CHUNK_ELEMENTS // max(1, X.shape[1]))
+        rows = max(64, min(_CHUNK_ROWS, _CHUNK_ELEMENTS // max(1, X.shape[1])))
         for start in range(0, len(X), rows):
             yield X[start : start + rows]
 
@@ -285,24 +298,34 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         """
         if with_discriminator is None:
             with_discriminator = self._needs_discriminator()
-        parts = [defaultdict(list) for _ in nets]
+        n_rows = len(X)
+        names = ["reconstruction", "latent"] + (["discriminator"] if with_discriminator else [])
+        # outputs are allocated once and filled in place: appending per-chunk
+        # arrays fragmented the heap and kept freed temporaries resident
+        members = [{name: np.empty(n_rows) for name in names} for _ in nets]
+        if keep_elements:
+            for member in members:
+                member["element_errors"] = np.empty((n_rows, X.shape[1]))
+        start = 0
         with torch_threads(n_threads):
             for chunk in self._chunks(X):
+                stop = start + len(chunk)
                 model_chunk = self._standardise(chunk, mean, scale)
                 x = torch.as_tensor(np.clip(model_chunk, -_INPUT_CLIP, _INPUT_CLIP))
-                for net, collected in zip(nets, parts):
+                for net, member in zip(nets, members):
                     rebuilt, residual, code_norm = net.score_parts(
                         x.to(net.device), with_residual=with_discriminator
                     )
                     errors = (model_chunk - rebuilt.cpu().numpy()) ** 2
                     errors = errors.reshape(len(errors), -1)
-                    collected["reconstruction"].append(errors.mean(axis=1))
-                    collected["latent"].append(code_norm.cpu().numpy())
+                    member["reconstruction"][start:stop] = errors.mean(axis=1)
+                    member["latent"][start:stop] = code_norm.cpu().numpy()
                     if with_discriminator:
-                        collected["discriminator"].append(residual.cpu().numpy())
+                        member["discriminator"][start:stop] = residual.cpu().numpy()
                     if keep_elements:
-                        collected["element_errors"].append(errors)
-        return [{name: np.concatenate(values) for name, values in c.items()} for c in parts]
+                        member["element_errors"][start:stop] = errors
+                start = stop
+        return members
 
     def _components_for(self, X, keep_elements=False, with_discriminator=None):
         check_is_fitted(self)
