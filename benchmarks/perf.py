@@ -132,7 +132,7 @@ SCORERS = tuple(
     if hasattr(scoring_module, name)
 )
 
-# what-if row count of a scoring chunk (the package's chunks hold 2**21 elements)
+# what-if row count of a scoring chunk (the package uses base._CHUNK_ROWS)
 WHAT_IF_CHUNK_ROWS = 4096
 
 SECTIONS = ("overhead", "throughput", "scoring", "memory", "scaling", "lstm")
@@ -720,7 +720,7 @@ def section_scoring(args, size, state):
     def small_chunks(threads=None, float32=False):
         return lambda: scoring_variant(detector, X, WHAT_IF_CHUNK_ROWS, threads, float32)
 
-    default_rows = max(64, base_module._SCORING_CHUNK_ELEMENTS // X.shape[1])
+    default_rows = max(64, min(base_module._CHUNK_ROWS, base_module._CHUNK_ELEMENTS // X.shape[1]))
     float32_ok = _float32_scoring_supported(detector)
     functions = {
         "GANAnomalyDetector.score_samples": gan,
@@ -821,10 +821,10 @@ def scoring_variant(detector, X, chunk_rows=None, threads=None, float32=False):
     """``detector.score_samples(X)`` with scoring chunk rows, threads or float32
     networks changed for the duration of the call (what-if measurements)."""
     nets = _nets(detector)
-    saved_chunk, saved_threads = base_module._SCORING_CHUNK_ELEMENTS, detector.n_threads_
+    saved_chunk, saved_threads = base_module._CHUNK_ROWS, detector.n_threads_
     saved_modules = [net.__dict__.get("_scoring_modules") for net in nets]
     if chunk_rows:
-        base_module._SCORING_CHUNK_ELEMENTS = chunk_rows * X.shape[1]
+        base_module._CHUNK_ROWS = chunk_rows
     if threads:
         detector.n_threads_ = threads
     if float32:
@@ -833,7 +833,7 @@ def scoring_variant(detector, X, chunk_rows=None, threads=None, float32=False):
     try:
         return detector.score_samples(X)
     finally:
-        base_module._SCORING_CHUNK_ELEMENTS = saved_chunk
+        base_module._CHUNK_ROWS = saved_chunk
         detector.n_threads_ = saved_threads
         for net, modules in zip(nets, saved_modules):
             net._scoring_modules = modules
@@ -868,7 +868,7 @@ def _ru_maxrss_mb():
 def child_memory(kind, n_rows, chunk_rows=None):
     """Run inside a fresh subprocess; prints one JSON line."""
     if chunk_rows:
-        base_module._SCORING_CHUNK_ELEMENTS = chunk_rows * 20
+        base_module._CHUNK_ROWS = chunk_rows
     baseline = _maxrss_mb()
     ru_baseline = _ru_maxrss_mb()
     marks = {}
@@ -926,7 +926,7 @@ def child_memory(kind, n_rows, chunk_rows=None):
 def section_memory(args, size, state):
     out = {}
     runs = [("fit", None), ("score", None)]
-    default_rows = max(64, base_module._SCORING_CHUNK_ELEMENTS // 20)
+    default_rows = max(64, min(base_module._CHUNK_ROWS, base_module._CHUNK_ELEMENTS // 20))
     if not args.no_what_if and not 0.5 <= default_rows / WHAT_IF_CHUNK_ROWS <= 2:
         runs += [("fit", WHAT_IF_CHUNK_ROWS), ("score", WHAT_IF_CHUNK_ROWS)]
     for kind, chunk_rows in runs:
@@ -1452,7 +1452,7 @@ def main(argv=None):
             "LSTMGANAnomalyDetector_n_estimators": LSTMGANAnomalyDetector()
             .get_params()
             .get("n_estimators", 1),
-            "scoring_chunk_elements": base_module._SCORING_CHUNK_ELEMENTS,
+            "scoring_chunk_rows": base_module._CHUNK_ROWS,
         },
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
