@@ -264,7 +264,7 @@ def summarise(rows, skipped, args):
             if args.step is not None
             else "max(1, n // 1000) (~1000 windows per series)"
         )
-        + f", seed {args.seed}, default find_intervals (local z-score, z=4). "
+        + f", seed {args.seed}, detect_intervals defaults (window-level scores, local z-score with z=3, flags less than a window apart merged). "
         "F1 = overlapping-segment F1 of tp/fp/fn summed over the subset's series; "
         "AUC / AP = mean over series of per-timestamp ROC-AUC / average precision; "
         "fit s = median seconds of one fit; TadGAN / AER = Orion 0.7.1 published F1 "
