@@ -20,14 +20,14 @@ published TadGAN / AER F1 scores in ``shared/data/nab/README.md``):
    (TadGAN itself uses step 1, i.e. up to ~22,000 windows per series). Values
    are not preprocessed here; the GAN detector standardises its input itself.
 4. Detection: ``detect_intervals(series, detector, window=..., step=...)`` with
-   the default ``aggregate="median"`` and the default ``find_intervals``
-   settings (TadGAN-style local z-score threshold: mean + 4 std within local
-   windows of a third of the series, step a tenth of that). Two detectors on
-   identical windows: ``LSTMGANAnomalyDetector(random_state=seed)`` (defaults:
-   ``score="combined"``, ``epochs="auto"`` ≈ 300 optimisation steps,
-   ``batch_size=128``, ``hidden_size=32``) and
-   ``IsolationForest(random_state=seed)`` (per-window score spread onto the
-   window's timestamps, since it has no per-step ``feature_scores``).
+   its defaults: each window's anomaly score spread over its timestamps and
+   averaged (``scores="window"``, ``aggregate="mean"``), then a TadGAN-style
+   local z-score threshold (mean + 3 std within local windows of a third of
+   the series, step a tenth of that), flags less than a window apart merged.
+   Two detectors on identical windows: ``LSTMGANAnomalyDetector(random_state=seed)``
+   (defaults: reconstruction score, ``epochs="auto"`` ≈ 300 optimisation
+   steps, ``batch_size=128``, ``hidden_size=32``) and
+   ``IsolationForest(random_state=seed)``.
 5. True windows are mapped to inclusive index intervals through the series'
    timestamps: ``start_idx = searchsorted(ts, start, "left")``,
    ``end_idx = searchsorted(ts, end, "right") - 1``.
