@@ -158,20 +158,35 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         float32 input.
         """
         total, total_sq, count = 0.0, 0.0, 0
-        for chunk in self._chunks(X):
-            model_chunk = self._to_model_shape(chunk).astype(np.float64)
-            flat = model_chunk.reshape(-1, model_chunk.shape[-1])
+        for flat in self._feature_rows(X):
             total = total + flat.sum(axis=0)
             count += len(flat)
         mean = total / count
-        for chunk in self._chunks(X):
-            model_chunk = self._to_model_shape(chunk).astype(np.float64)
-            flat = model_chunk.reshape(-1, model_chunk.shape[-1])
+        for flat in self._feature_rows(X):
             total_sq = total_sq + ((flat - mean) ** 2).sum(axis=0)
         scale = np.sqrt(total_sq / count)
         # constant columns would divide by zero; they carry no information anyway
         scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0
         return mean, scale
+
+    def _feature_rows(self, X):
+        """X chunk by chunk as float64 rows of one feature (channel) each."""
+        for chunk in self._chunks(X):
+            model_chunk = self._to_model_shape(chunk).astype(np.float64)
+            yield model_chunk.reshape(-1, model_chunk.shape[-1])
+
+    def _standardised_chunks(self, X, mean, scale):
+        """Yield ``(rows, standardised, clipped)`` for X in bounded chunks.
+
+        ``clipped`` is what the networks see; errors are measured against the
+        unclipped ``standardised`` values.
+        """
+        start = 0
+        for chunk in self._chunks(X):
+            rows = slice(start, start + len(chunk))
+            model_chunk = self._standardise(chunk, mean, scale)
+            yield rows, model_chunk, np.clip(model_chunk, -_INPUT_CLIP, _INPUT_CLIP)
+            start = rows.stop
 
     def _make_net(self, model_shape, latent_dim, n_samples, device):
         specs = self._network_specs(model_shape, latent_dim)
@@ -268,11 +283,8 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         float64 intermediates exist for one chunk at a time.
         """
         tensor = torch.empty((len(X), *self._to_model_shape(X[:1]).shape[1:]))
-        start = 0
-        for chunk in self._chunks(X):
-            model_chunk = np.clip(self._standardise(chunk, mean, scale), -_INPUT_CLIP, _INPUT_CLIP)
-            tensor[start : start + len(chunk)] = torch.as_tensor(model_chunk, dtype=torch.float32)
-            start += len(chunk)
+        for rows, _, clipped in self._standardised_chunks(X, mean, scale):
+            tensor[rows] = torch.as_tensor(clipped, dtype=torch.float32)
         return tensor
 
     # -- scoring --------------------------------------------------------------------
@@ -306,25 +318,21 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         if keep_elements:
             for member in members:
                 member["element_errors"] = np.empty((n_rows, X.shape[1]))
-        start = 0
         with torch_threads(n_threads):
-            for chunk in self._chunks(X):
-                stop = start + len(chunk)
-                model_chunk = self._standardise(chunk, mean, scale)
-                x = torch.as_tensor(np.clip(model_chunk, -_INPUT_CLIP, _INPUT_CLIP))
+            for rows, model_chunk, clipped in self._standardised_chunks(X, mean, scale):
+                x = torch.as_tensor(clipped)
                 for net, member in zip(nets, members):
                     rebuilt, residual, code_norm = net.score_parts(
                         x.to(net.device), with_residual=with_discriminator
                     )
                     errors = (model_chunk - rebuilt.cpu().numpy()) ** 2
                     errors = errors.reshape(len(errors), -1)
-                    member["reconstruction"][start:stop] = errors.mean(axis=1)
-                    member["latent"][start:stop] = code_norm.cpu().numpy()
+                    member["reconstruction"][rows] = errors.mean(axis=1)
+                    member["latent"][rows] = code_norm.cpu().numpy()
                     if with_discriminator:
-                        member["discriminator"][start:stop] = residual.cpu().numpy()
+                        member["discriminator"][rows] = residual.cpu().numpy()
                     if keep_elements:
-                        member["element_errors"][start:stop] = errors
-                start = stop
+                        member["element_errors"][rows] = errors
         return members
 
     def _components_for(self, X, keep_elements=False, with_discriminator=None):

@@ -174,7 +174,7 @@ def _build_parser():
         "--epochs",
         type=_positive_int,
         metavar="N",
-        help="training epochs of the GAN detectors (default: their 'auto')",
+        help="training epochs of the GAN detectors (default: each detector's own)",
     )
     compare.add_argument(
         "--quiet", action="store_true", help="no progress bar or notes, only the summary table"

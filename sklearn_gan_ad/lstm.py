@@ -206,8 +206,12 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
                     f"n_channels={self.n_channels}; 2-D windows are laid out as "
                     "(n_windows, window_length * n_channels)"
                 )
-            self.window_length_ = X.shape[1] // self.n_channels
         return X
+
+    @property
+    def window_length_(self):
+        """Time steps per window seen during fit (``n_features_in_ / n_channels``)."""
+        return self.n_features_in_ // self.n_channels
 
     def _flatten_windows(self, X):
         """Accept 3-D ``(n_windows, window_length, n_channels)`` windows."""

@@ -20,7 +20,7 @@ FORMAT_NAME = "sklearn-gan-ad"
 FORMAT_VERSION = 1
 
 # Fitted attributes that are plain numbers, strings or 1-D arrays.
-_FITTED_SCALARS = ("offset_", "latent_dim_", "n_threads_", "n_features_in_", "window_length_")
+_FITTED_SCALARS = ("offset_", "latent_dim_", "n_threads_", "n_features_in_")
 _FITTED_ARRAYS = ("input_mean_", "input_scale_")
 
 
