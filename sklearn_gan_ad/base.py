@@ -24,7 +24,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._threads import choose_n_threads, torch_threads
-from .scoring import EnsembleScorer
+from .scoring import EnsembleScorer, ScoreCombiner
 from .training import AdversarialNet
 
 # Under contamination="auto" a sample is an outlier when its combined score is
@@ -45,6 +45,10 @@ _INPUT_CLIP = 1e4
 # data needs enough rows per chunk to amortise each call (benchmarks/perf.py).
 _CHUNK_ROWS = 4096
 _CHUNK_ELEMENTS = 2**21
+
+# Training rows whose per-feature errors set each feature's typical error; a
+# median over this many rows is precise enough and keeps fit memory bounded.
+_ERROR_SCALE_ROWS = 16384
 
 # Range of epochs="auto"; the target number of steps is a class attribute.
 _AUTO_EPOCHS_RANGE = (20, 300)
@@ -76,6 +80,12 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
     # optimisation steps that epochs="auto" aims at
     _auto_steps = 1500
 
+    # The reconstruction term of the combined score: "reconstruction" is the
+    # plain mean squared error, "scaled_reconstruction" divides each feature's
+    # squared error by its median on the training data first, so that features
+    # the networks reproduce poorly even for normal data do not dominate.
+    _reconstruction_component = "reconstruction"
+
     _parameter_constraints: dict = {
         "latent_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
@@ -86,6 +96,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "n_critic": [Interval(Integral, 1, None, closed="left")],
         "trim_fraction": [Interval(Real, 0, 0.5, closed="left")],
+        "prune_threshold": [Interval(Real, 0, None, closed="neither"), None],
         "score": [StrOptions({"reconstruction", "discriminator", "combined"})],
         "discriminator_weight": [Interval(Real, 0, None, closed="left")],
         "latent_weight": [Interval(Real, 0, None, closed="left")],
@@ -135,11 +146,12 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         return self.epochs
 
     def _score_weights(self):
+        reconstruction = self._reconstruction_component
         return {
-            "reconstruction": {"reconstruction": 1.0},
+            "reconstruction": {reconstruction: 1.0},
             "discriminator": {"discriminator": 1.0},
             "combined": {
-                "reconstruction": 1.0,
+                reconstruction: 1.0,
                 "discriminator": self.discriminator_weight,
                 "latent": self.latent_weight,
             },
@@ -244,14 +256,17 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         ):
             seed = _training_seed(self.random_state)
             tensor = self._training_tensor(X, mean, scale).to(device)
-            nets = []
+            nets, error_scales = [], []
             for member in range(self.n_estimators):
                 torch.manual_seed(seed + member)
                 net = self._make_net(model_shape, latent_dim, len(X), device)
-                net.fit(tensor)
+                error_scales.append(self._train_member(net, tensor, X, mean, scale, n_threads))
                 nets.append(net)
             del tensor
-            components = self._score_components(nets, X, mean, scale, n_threads)
+            error_scales = np.stack(error_scales)
+            components = self._score_components(
+                nets, X, mean, scale, n_threads, error_scales=error_scales
+            )
         scorer = EnsembleScorer(self._score_weights()).fit(components)
         train_scores = -scorer.transform(components)
         if self.contamination == "auto":
@@ -265,6 +280,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         fitted = dict(
             input_mean_=mean,
             input_scale_=scale,
+            feature_error_scale_=error_scales,
             nets_=nets,
             net_=nets[0],
             latent_dim_=latent_dim,
@@ -275,6 +291,53 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         for name, value in fitted.items():
             setattr(self, name, value)
         return self
+
+    def _train_member(self, net, tensor, X, mean, scale, n_threads):
+        """Train one ensemble member; return its per-feature error scale.
+
+        With ``prune_threshold``, the member trains the first half of its epochs
+        on every row, then leaves out the rows it already scores as clear
+        outliers for the second half: in the unsupervised setting those are
+        mostly the anomalies, which the generator would otherwise learn to
+        reproduce.
+        """
+        select_rows = None
+        if self.prune_threshold is not None:
+
+            def select_rows(net):
+                return self._rows_to_keep(net, X, mean, scale, n_threads)
+
+        net.fit(tensor, rows_for_second_half=select_rows)
+        return self._feature_error_scale(net, X, mean, scale, n_threads)
+
+    def _rows_to_keep(self, net, X, mean, scale, n_threads):
+        """Indices of the rows the member scores at most ``prune_threshold``.
+
+        Scores are in robust standard units of the training rows (median 0,
+        IQR-based scale 1), so the same threshold prunes few clean rows and
+        most planted outliers whatever the data's scale.
+        """
+        error_scale = self._feature_error_scale(net, X, mean, scale, n_threads)
+        (components,) = self._score_components(
+            [net], X, mean, scale, n_threads, error_scales=error_scale[None]
+        )
+        scores = ScoreCombiner(self._score_weights()).fit(components).transform(components)
+        return np.flatnonzero(scores <= self.prune_threshold)
+
+    def _feature_error_scale(self, net, X, mean, scale, n_threads):
+        """Median squared error of each feature (each model input element).
+
+        Measured on at most ``_ERROR_SCALE_ROWS`` evenly spaced training rows;
+        a feature the member reproduces exactly (a constant column) gets scale 1.
+        """
+        if len(X) > _ERROR_SCALE_ROWS:
+            X = X[np.linspace(0, len(X) - 1, _ERROR_SCALE_ROWS).astype(np.intp)]
+        (components,) = self._score_components(
+            [net], X, mean, scale, n_threads, keep_elements=True, with_discriminator=False
+        )
+        error_scale = np.median(components["element_errors"], axis=0)
+        error_scale[~(error_scale > np.finfo(np.float64).tiny)] = 1.0
+        return error_scale
 
     def _training_tensor(self, X, mean, scale):
         """Standardised, clipped float32 copy of X, filled chunk by chunk.
@@ -299,19 +362,30 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         return self._score_weights().get("discriminator", 0.0) > 0
 
     def _score_components(
-        self, nets, X, mean, scale, n_threads, keep_elements=False, with_discriminator=None
+        self,
+        nets,
+        X,
+        mean,
+        scale,
+        n_threads,
+        keep_elements=False,
+        with_discriminator=None,
+        error_scales=None,
     ):
         """Score components of X for every ensemble member, chunk by chunk.
 
         Returns one dict per member. Per-element errors (``keep_elements``) are
         only kept when asked for: they are as large as X itself. The
         discriminator residual is computed only when the score uses it or it
-        is asked for.
+        is asked for; the scaled reconstruction error only when each member's
+        per-feature ``error_scales`` are given.
         """
         if with_discriminator is None:
             with_discriminator = self._needs_discriminator()
         n_rows = len(X)
-        names = ["reconstruction", "latent"] + (["discriminator"] if with_discriminator else [])
+        names = ["reconstruction", "latent"]
+        names += ["discriminator"] if with_discriminator else []
+        names += ["scaled_reconstruction"] if error_scales is not None else []
         # outputs are allocated once and filled in place: appending per-chunk
         # arrays fragmented the heap and kept freed temporaries resident
         members = [{name: np.empty(n_rows) for name in names} for _ in nets]
@@ -321,13 +395,16 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         with torch_threads(n_threads):
             for rows, model_chunk, clipped in self._standardised_chunks(X, mean, scale):
                 x = torch.as_tensor(clipped)
-                for net, member in zip(nets, members):
+                for index, (net, member) in enumerate(zip(nets, members)):
                     rebuilt, residual, code_norm = net.score_parts(
                         x.to(net.device), with_residual=with_discriminator
                     )
                     errors = (model_chunk - rebuilt.cpu().numpy()) ** 2
                     errors = errors.reshape(len(errors), -1)
                     member["reconstruction"][rows] = errors.mean(axis=1)
+                    if error_scales is not None:
+                        scaled = (errors / error_scales[index]).mean(axis=1)
+                        member["scaled_reconstruction"][rows] = scaled
                     member["latent"][rows] = code_norm.cpu().numpy()
                     if with_discriminator:
                         member["discriminator"][rows] = residual.cpu().numpy()
@@ -346,6 +423,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             self.n_threads_,
             keep_elements,
             with_discriminator,
+            self.feature_error_scale_,
         )
 
     def _ensemble_mean(self, X, name, **kwargs):

@@ -55,6 +55,11 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         Share of each batch, the worst reconstructed, left out of the
         reconstruction loss, so that anomalies in the training data are not
         learnt as normal.
+    prune_threshold : float or None, default=None
+        Leave the training windows scoring more than this many robust standard
+        deviations above the median out of the second half of the epochs (see
+        :class:`GANAnomalyDetector`). Off by default for windows: it was
+        measured on ADBench (tabular) only.
     score : {"reconstruction", "discriminator", "combined"}, default="combined"
         Which anomaly evidence :meth:`score_samples` uses.
     discriminator_weight : float, default=0.0
@@ -99,6 +104,9 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         The latent size used.
     input_mean_, input_scale_ : ndarray of shape (n_channels,)
         Per-channel standardisation learnt on the training windows.
+    feature_error_scale_ : ndarray of shape (n_estimators, window_length * n_channels)
+        Each member's median squared error per time step and channel on the
+        training windows (the combined score of this detector does not use it).
     scorer_ : sklearn_gan_ad.scoring.EnsembleScorer
         Robust centre and scale of each member's score components and of
         their average.
@@ -152,6 +160,7 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         reconstruction_weight=10.0,
         n_critic=1,
         trim_fraction=0.0,
+        prune_threshold=None,
         score="combined",
         discriminator_weight=0.0,
         latent_weight=0.0,
@@ -175,6 +184,7 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         self.reconstruction_weight = reconstruction_weight
         self.n_critic = n_critic
         self.trim_fraction = trim_fraction
+        self.prune_threshold = prune_threshold
         self.score = score
         self.discriminator_weight = discriminator_weight
         self.latent_weight = latent_weight

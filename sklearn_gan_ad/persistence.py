@@ -17,11 +17,11 @@ import numpy as np
 import torch
 
 FORMAT_NAME = "sklearn-gan-ad"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 # Fitted attributes that are plain numbers, strings or 1-D arrays.
 _FITTED_SCALARS = ("offset_", "latent_dim_", "n_threads_", "n_features_in_")
-_FITTED_ARRAYS = ("input_mean_", "input_scale_")
+_FITTED_ARRAYS = ("input_mean_", "input_scale_", "feature_error_scale_")
 
 
 def _detector_classes():

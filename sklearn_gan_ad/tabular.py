@@ -49,6 +49,14 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         Share of each batch, the worst reconstructed, left out of the
         reconstruction loss, so that anomalies in the training data are not
         learnt as normal.
+    prune_threshold : float or None, default=2.0
+        Each member trains half of its epochs on every row, scores them, and
+        trains the rest without the rows whose score is more than
+        ``prune_threshold`` robust standard deviations above the training
+        median: in unlabelled data those are mostly the anomalies it should not
+        learn to reproduce, while clean data loses few rows. On ADBench this
+        raised the unsupervised mean ROC-AUC and average precision (see the
+        docs' benchmark page). ``None`` trains on every row throughout.
     score : {"reconstruction", "discriminator", "combined"}, default="combined"
         Which anomaly evidence :meth:`score_samples` uses: the reconstruction
         error, the critic's feature residual, or the weighted sum of the
@@ -58,7 +66,7 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         The default leaves it out: on the ADBench benchmark every positive
         weight lowered the mean ROC-AUC of the combination (see the docs'
         benchmark page); ``score="discriminator"`` uses it alone.
-    latent_weight : float, default=0.5
+    latent_weight : float, default=0.25
         Weight of the standardised latent score (:meth:`latent_score`) in
         ``score="combined"``.
     contamination : "auto" or float, default="auto"
@@ -102,6 +110,9 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         The latent size used.
     input_mean_, input_scale_ : ndarray of shape (n_features,)
         Standardisation learnt on the training data.
+    feature_error_scale_ : ndarray of shape (n_estimators, n_features)
+        Each member's median squared reconstruction error per feature on the
+        training rows; the reconstruction term of the score divides by it.
     scorer_ : sklearn_gan_ad.scoring.EnsembleScorer
         Robust centre and scale of each member's score components and of
         their average.
@@ -128,6 +139,8 @@ class GANAnomalyDetector(BaseAdversarialDetector):
     array([ 1, -1])
     """
 
+    _reconstruction_component = "scaled_reconstruction"
+
     _parameter_constraints: dict = {
         **BaseAdversarialDetector._parameter_constraints,
         "hidden_layer_sizes": [tuple, list],
@@ -146,9 +159,10 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         reconstruction_weight=10.0,
         n_critic=1,
         trim_fraction=0.0,
+        prune_threshold=2.0,
         score="combined",
         discriminator_weight=0.0,
-        latent_weight=0.5,
+        latent_weight=0.25,
         contamination="auto",
         callbacks=None,
         device="cpu",
@@ -167,6 +181,7 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         self.reconstruction_weight = reconstruction_weight
         self.n_critic = n_critic
         self.trim_fraction = trim_fraction
+        self.prune_threshold = prune_threshold
         self.score = score
         self.discriminator_weight = discriminator_weight
         self.latent_weight = latent_weight

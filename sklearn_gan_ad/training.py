@@ -293,11 +293,29 @@ class AdversarialNet(NeuralNet):
             self.history.record(key, value)
         self.history.record(prefix + "_batch_count", n_batches)
 
+    def fit_loop(self, X, y=None, epochs=None, rows_for_second_half=None, **fit_params):
+        """Train for ``epochs``; optionally on fewer rows in the second half.
+
+        ``rows_for_second_half``, when given, is called with the net after half
+        of the epochs and returns the indices of the rows to train the rest
+        on. It runs inside one training run, so callbacks (early stopping,
+        the divergence guard) keep their state across the two halves.
+        """
+        epochs = self.max_epochs if epochs is None else epochs
+        if rows_for_second_half is None or epochs < 2:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        warm_up = epochs // 2
+        super().fit_loop(X, y, epochs=warm_up, **fit_params)
+        rows = torch.as_tensor(rows_for_second_half(self), device=X.device)
+        self._scoring_modules = None  # scoring the rows cached the half-trained weights
+        return super().fit_loop(X[rows], y, epochs=epochs - warm_up, **fit_params)
+
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         # skorch swallows KeyboardInterrupt and keeps the half-trained modules;
         # an estimator must instead stop and stay in its previous state.
         if not self.initialized_:
             self.initialize()
+        self._scoring_modules = None  # the weights are about to change
         self.notify("on_train_begin", X=X, y=y)
         try:
             self.fit_loop(X, y, **fit_params)
