@@ -38,7 +38,9 @@ Detectors (``--detectors``)
 ``gan-reconstruction``  ``GANAnomalyDetector(score="reconstruction")``.
 ``gan-discriminator``   ``GANAnomalyDetector(score="discriminator")``.
 ``autoencoder``         A plain MLP autoencoder (ablation, defined below): the GAN's
-                        encoder and generator trained on MSE alone, no critics.
+                        encoder and generator trained on MSE alone, no critics,
+                        with the same error scaling and pruning.
+``autoencoder-latent``  The same plus 0.25 x the Mahalanobis distance of its codes.
 ``iforest``             ``IsolationForest()``.
 ``lof``                 ``LocalOutlierFactor(novelty=True)``.
 ``ocsvm``               ``OneClassSVM()``.
@@ -101,7 +103,7 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.neighbors import LocalOutlierFactor  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.svm import OneClassSVM  # noqa: E402
-from sklearn.utils.validation import check_is_fitted, validate_data  # noqa: E402
+from sklearn.utils.validation import validate_data  # noqa: E402
 
 from sklearn_gan_ad import GANAnomalyDetector
 from sklearn_gan_ad.networks import MLPDecoder, MLPEncoder  # noqa: E402
@@ -139,10 +141,10 @@ class MLPAutoencoder(OutlierMixin, BaseEstimator):
 
     The ablation that tells what the adversarial terms add: the same
     :class:`~sklearn_gan_ad.networks.MLPEncoder` / ``MLPDecoder`` pair, latent
-    size, standardisation, optimiser, batch size and number of steps as
-    ``GANAnomalyDetector`` with its defaults, but no critics and no prior on the
-    codes. (``GANAnomalyDetector(reconstruction_weight=...)`` is not this: its
-    adversarial terms are still trained.)
+    size, standardisation, optimiser, batch size, number of steps, per-feature
+    error scaling and pruning as ``GANAnomalyDetector`` with its defaults, but no
+    critics and no prior on the codes. (``GANAnomalyDetector(reconstruction_weight=...)``
+    is not this: its adversarial terms are still trained.)
 
     Parameters
     ----------
@@ -163,6 +165,9 @@ class MLPAutoencoder(OutlierMixin, BaseEstimator):
         standardised) added to the standardised reconstruction error — the
         autoencoder's counterpart of the GAN's latent-prior score, without an
         adversarially matched prior.
+    prune_threshold : float or None, default=2.0
+        As ``GANAnomalyDetector``: after half of the epochs, training rows whose
+        standardised score exceeds it are left out of the second half.
     random_state : int or None, default=None
         ``torch.manual_seed`` for weights and shuffling (torch's global state is
         restored after fit).
@@ -171,6 +176,8 @@ class MLPAutoencoder(OutlierMixin, BaseEstimator):
     ----------
     encoder_, decoder_ : torch.nn.Module
     input_mean_, input_scale_ : ndarray of shape (n_features,)
+    error_scale_ : ndarray of shape (n_features,)
+        Median squared error per feature on the training rows.
     latent_dim_, n_epochs_ : int
     """
 
@@ -183,6 +190,7 @@ class MLPAutoencoder(OutlierMixin, BaseEstimator):
         batch_size=128,
         learning_rate=1e-3,
         latent_weight=0.0,
+        prune_threshold=2.0,
         random_state=None,
     ):
         self.latent_weight = latent_weight
@@ -191,6 +199,7 @@ class MLPAutoencoder(OutlierMixin, BaseEstimator):
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.prune_threshold = prune_threshold
         self.random_state = random_state
 
     def fit(self, X, y=None):
@@ -198,6 +207,7 @@ class MLPAutoencoder(OutlierMixin, BaseEstimator):
         n_samples, n_features = X.shape
         mean, scale = X.mean(axis=0), X.std(axis=0)
         scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0
+        self.input_mean_, self.input_scale_ = mean, scale
         latent_dim = (
             int(np.clip(math.ceil(n_features / 4), 2, 32))
             if self.latent_dim == "auto"
@@ -212,56 +222,67 @@ class MLPAutoencoder(OutlierMixin, BaseEstimator):
         )
         hidden = tuple(self.hidden_layer_sizes)
         data = torch.as_tensor(np.clip((X - mean) / scale, -1e4, 1e4), dtype=torch.float32)
+        warm_up = epochs // 2 if self.prune_threshold is not None and epochs >= 2 else epochs
 
         previous_threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(0 if self.random_state is None else int(self.random_state))
-                encoder = MLPEncoder(n_features, latent_dim, hidden)
-                decoder = MLPDecoder(n_features, latent_dim, hidden)
-                params = list(encoder.parameters()) + list(decoder.parameters())
+                self.encoder_ = MLPEncoder(n_features, latent_dim, hidden)
+                self.decoder_ = MLPDecoder(n_features, latent_dim, hidden)
+                params = list(self.encoder_.parameters()) + list(self.decoder_.parameters())
                 optimizer = torch.optim.Adam(params, lr=self.learning_rate)
-                encoder.train()
-                decoder.train()
-                for _ in range(epochs):
-                    for batch in torch.randperm(n_samples).split(batch_size):
-                        x = data[batch]
-                        loss = torch.mean((decoder(encoder(x)) - x) ** 2)
-                        optimizer.zero_grad()
-                        loss.backward()
-                        optimizer.step()
+                self._train(data, warm_up, batch_size, optimizer)
+                if warm_up < epochs:
+                    self._fit_score_statistics(X)
+                    keep = torch.as_tensor(-self.score_samples(X) <= self.prune_threshold)
+                    self._train(data[keep], epochs - warm_up, batch_size, optimizer)
         finally:
             torch.set_num_threads(previous_threads)
-        encoder.eval()
-        decoder.eval()
-        self.encoder_, self.decoder_ = encoder, decoder
-        self.input_mean_, self.input_scale_ = mean, scale
         self.latent_dim_, self.n_epochs_ = latent_dim, epochs
-        errors, codes = self._errors_and_codes(X)
-        self.code_mean_ = codes.mean(axis=0)
-        self.code_precision_ = np.linalg.pinv(np.atleast_2d(np.cov(codes.T)))
-        self.error_stats_ = robust_location_scale(errors)
-        self.code_stats_ = robust_location_scale(self._mahalanobis(codes))
+        self._fit_score_statistics(X)
         return self
 
-    def _errors_and_codes(self, X):
+    def _train(self, data, epochs, batch_size, optimizer):
+        self.encoder_.train()
+        self.decoder_.train()
+        for _ in range(epochs):
+            for batch in torch.randperm(len(data)).split(batch_size):
+                x = data[batch]
+                loss = torch.mean((self.decoder_(self.encoder_(x)) - x) ** 2)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+        self.encoder_.eval()
+        self.decoder_.eval()
+
+    def _fit_score_statistics(self, X):
+        element_errors, codes = self._element_errors_and_codes(X)
+        self.error_scale_ = np.median(element_errors, axis=0)
+        self.error_scale_[~(self.error_scale_ > np.finfo(np.float64).tiny)] = 1.0
+        self.code_mean_ = codes.mean(axis=0)
+        self.code_precision_ = np.linalg.pinv(np.atleast_2d(np.cov(codes.T)))
+        self.error_stats_ = robust_location_scale(np.mean(element_errors / self.error_scale_, 1))
+        self.code_stats_ = robust_location_scale(self._mahalanobis(codes))
+
+    def _element_errors_and_codes(self, X):
         Z = (X - self.input_mean_) / self.input_scale_
         x = torch.as_tensor(np.clip(Z, -1e4, 1e4), dtype=torch.float32)
         with torch.no_grad():
             codes = self.encoder_(x)
             reconstruction = self.decoder_(codes).double().numpy()
-        return np.mean((Z - reconstruction) ** 2, axis=1), codes.double().numpy()
+        return (Z - reconstruction) ** 2, codes.double().numpy()
 
     def _mahalanobis(self, codes):
         centred = codes - self.code_mean_
         return np.einsum("ij,jk,ik->i", centred, self.code_precision_, centred)
 
     def score_samples(self, X):
-        """Minus the standardised reconstruction error (plus weighted latent distance)."""
-        check_is_fitted(self)
+        """Minus the standardised scaled reconstruction error (plus weighted latent distance)."""
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        errors, codes = self._errors_and_codes(X)
+        element_errors, codes = self._element_errors_and_codes(X)
+        errors = np.mean(element_errors / self.error_scale_, axis=1)
         score = (errors - self.error_stats_[0]) / self.error_stats_[1]
         if self.latent_weight:
             distance = self._mahalanobis(codes)
@@ -286,7 +307,7 @@ DETECTORS = {
     "gan-reconstruction": _gan(score="reconstruction"),
     "gan-discriminator": _gan(score="discriminator"),
     "autoencoder": lambda seed, _: MLPAutoencoder(random_state=seed),
-    "autoencoder-latent": lambda seed, _: MLPAutoencoder(latent_weight=0.5, random_state=seed),
+    "autoencoder-latent": lambda seed, _: MLPAutoencoder(latent_weight=0.25, random_state=seed),
     "iforest": lambda seed, _: IsolationForest(random_state=seed),
     "lof": lambda seed, _: LocalOutlierFactor(novelty=True),
     "ocsvm": lambda seed, _: OneClassSVM(),

@@ -265,7 +265,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             del tensor
             error_scales = np.stack(error_scales)
             components = self._score_components(
-                nets, X, mean, scale, n_threads, error_scales=error_scales
+                nets, X, mean, scale, n_threads, self._scored_components(), error_scales
             )
         scorer = EnsembleScorer(self._score_weights()).fit(components)
         train_scores = -scorer.transform(components)
@@ -319,7 +319,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         """
         error_scale = self._feature_error_scale(net, X, mean, scale, n_threads)
         (components,) = self._score_components(
-            [net], X, mean, scale, n_threads, error_scales=error_scale[None]
+            [net], X, mean, scale, n_threads, self._scored_components(), error_scale[None]
         )
         scores = ScoreCombiner(self._score_weights()).fit(components).transform(components)
         return np.flatnonzero(scores <= self.prune_threshold)
@@ -333,7 +333,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         if len(X) > _ERROR_SCALE_ROWS:
             X = X[np.linspace(0, len(X) - 1, _ERROR_SCALE_ROWS).astype(np.intp)]
         (components,) = self._score_components(
-            [net], X, mean, scale, n_threads, keep_elements=True, with_discriminator=False
+            [net], X, mean, scale, n_threads, names=(), keep_elements=True
         )
         error_scale = np.median(components["element_errors"], axis=0)
         error_scale[~(error_scale > np.finfo(np.float64).tiny)] = 1.0
@@ -358,34 +358,28 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         for start in range(0, len(X), rows):
             yield X[start : start + rows]
 
+    def _scored_components(self):
+        """The components ``score_samples`` combines (those with a non-zero weight)."""
+        return tuple(name for name, weight in self._score_weights().items() if weight)
+
     def _needs_discriminator(self):
-        return self._score_weights().get("discriminator", 0.0) > 0
+        return "discriminator" in self._scored_components()
 
     def _score_components(
-        self,
-        nets,
-        X,
-        mean,
-        scale,
-        n_threads,
-        keep_elements=False,
-        with_discriminator=None,
-        error_scales=None,
+        self, nets, X, mean, scale, n_threads, names, error_scales=None, keep_elements=False
     ):
         """Score components of X for every ensemble member, chunk by chunk.
 
-        Returns one dict per member. Per-element errors (``keep_elements``) are
-        only kept when asked for: they are as large as X itself. The
-        discriminator residual is computed only when the score uses it or it
-        is asked for; the scaled reconstruction error only when each member's
-        per-feature ``error_scales`` are given.
+        Returns one dict per member with the requested ``names`` among
+        ``"reconstruction"``, ``"scaled_reconstruction"`` (needs each member's
+        per-feature ``error_scales``), ``"latent"`` and ``"discriminator"``, and
+        the per-element errors under ``"element_errors"`` when
+        ``keep_elements``. Only what is asked for is computed and kept: each
+        output is as long as X, the element errors as large as X, and the
+        discriminator needs the costliest network.
         """
-        if with_discriminator is None:
-            with_discriminator = self._needs_discriminator()
         n_rows = len(X)
-        names = ["reconstruction", "latent"]
-        names += ["discriminator"] if with_discriminator else []
-        names += ["scaled_reconstruction"] if error_scales is not None else []
+        with_discriminator = "discriminator" in names
         # outputs are allocated once and filled in place: appending per-chunk
         # arrays fragmented the heap and kept freed temporaries resident
         members = [{name: np.empty(n_rows) for name in names} for _ in nets]
@@ -401,18 +395,20 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
                     )
                     errors = (model_chunk - rebuilt.cpu().numpy()) ** 2
                     errors = errors.reshape(len(errors), -1)
-                    member["reconstruction"][rows] = errors.mean(axis=1)
-                    if error_scales is not None:
+                    if "reconstruction" in member:
+                        member["reconstruction"][rows] = errors.mean(axis=1)
+                    if "scaled_reconstruction" in member:
                         scaled = (errors / error_scales[index]).mean(axis=1)
                         member["scaled_reconstruction"][rows] = scaled
-                    member["latent"][rows] = code_norm.cpu().numpy()
+                    if "latent" in member:
+                        member["latent"][rows] = code_norm.cpu().numpy()
                     if with_discriminator:
                         member["discriminator"][rows] = residual.cpu().numpy()
                     if keep_elements:
                         member["element_errors"][rows] = errors
         return members
 
-    def _components_for(self, X, keep_elements=False, with_discriminator=None):
+    def _components_for(self, X, names, keep_elements=False):
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
         return self._score_components(
@@ -421,14 +417,18 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             self.input_mean_,
             self.input_scale_,
             self.n_threads_,
-            keep_elements,
-            with_discriminator,
+            names,
             self.feature_error_scale_,
+            keep_elements,
         )
 
-    def _ensemble_mean(self, X, name, **kwargs):
+    def _ensemble_mean(self, X, name):
         """A raw component averaged over the ensemble members."""
-        members = self._components_for(X, **kwargs)
+        members = self._components_for(
+            X,
+            names=() if name == "element_errors" else (name,),
+            keep_elements=name == "element_errors",
+        )
         return np.mean([member[name] for member in members], axis=0)
 
     def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:
@@ -448,7 +448,8 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,)
             Float64 normality scores; training samples have median 0.
         """
-        components = self._components_for(X)  # checks fitted and validates first
+        # checks fitted and validates first
+        components = self._components_for(X, self._scored_components())
         return -self.scorer_.transform(components)
 
     def decision_function(self, X: ArrayLike) -> NDArray[np.float64]:
@@ -508,7 +509,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         residuals : ndarray of shape (n_samples,)
             Higher means more anomalous.
         """
-        return self._ensemble_mean(X, "discriminator", with_discriminator=True)
+        return self._ensemble_mean(X, "discriminator")
 
     def latent_score(self, X: ArrayLike) -> NDArray[np.float64]:
         """Squared norm of each sample's code ``E(x)``.
@@ -543,7 +544,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             and channel for windows, in the input's row-major layout); a row's
             mean is its :meth:`reconstruction_error`.
         """
-        return self._ensemble_mean(X, "element_errors", keep_elements=True)
+        return self._ensemble_mean(X, "element_errors")
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the fitted detector to ``path`` in the safe format.

@@ -25,9 +25,41 @@ def _components(net):
     return [name + "_" for name in (*net._modules, *net._optimizers)]
 
 
-def snapshot_state(net):
-    """Deep copies of the state of every module and optimizer of ``net``."""
-    return {name: copy.deepcopy(getattr(net, name).state_dict()) for name in _components(net)}
+def snapshot_state(net, into=None):
+    """Deep copies of the state of every module and optimizer of ``net``.
+
+    ``into``, an earlier snapshot of the same net that nothing else holds, is
+    overwritten in place where its tensors match: a snapshot taken every epoch
+    then allocates nothing after the first.
+    """
+    into = into or {}
+    return {
+        name: _copy_into(into.get(name), getattr(net, name).state_dict())
+        for name in _components(net)
+    }
+
+
+def _copy_into(target, source):
+    if isinstance(source, torch.Tensor):
+        if (
+            isinstance(target, torch.Tensor)
+            and target.shape == source.shape
+            and target.dtype == source.dtype
+            and target.device == source.device
+        ):
+            return target.copy_(source)
+        return source.detach().clone()
+    if isinstance(source, dict):
+        target = target if isinstance(target, dict) else {}
+        return {key: _copy_into(target.get(key), value) for key, value in source.items()}
+    if isinstance(source, (list, tuple)):
+        target = target if isinstance(target, type(source)) and len(target) == len(source) else None
+        copied = [
+            _copy_into(None if target is None else old, new)
+            for old, new in zip(target or [None] * len(source), source)
+        ]
+        return type(source)(copied)
+    return copy.deepcopy(source)
 
 
 def restore_state(net, state):
@@ -63,7 +95,7 @@ class DivergenceGuard(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         if self._losses_finite(net):
-            self.good_state_ = snapshot_state(net)
+            self.good_state_ = snapshot_state(net, into=self.good_state_)
             return
         self.retries_ += 1
         net.history.record("diverged", True)
@@ -75,6 +107,9 @@ class DivergenceGuard(Callback):
                 "for extreme values"
             )
         restore_state(net, self.good_state_)
+        # the optimizers may now hold the snapshot's tensors as their own state:
+        # the next snapshot must not write into them
+        self.good_state_ = snapshot_state(net)
         for name in net._optimizers:
             for group in getattr(net, name + "_").param_groups:
                 group["lr"] *= self.lr_factor

@@ -20,8 +20,22 @@ from torch.nn import functional as F
 from .callbacks import DivergenceGuard, StopTraining
 
 
+class RowSubset(torch.utils.data.Dataset):
+    """Some rows of a tensor, selected by index without copying them."""
+
+    def __init__(self, X, rows):
+        self.X = X
+        self.rows = rows
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, index):
+        return self.X[self.rows[index]]
+
+
 class TensorBatches:
-    """Mini-batches sliced from one tensor.
+    """Mini-batches sliced from one tensor (or gathered from a :class:`RowSubset`).
 
     skorch's default ``DataLoader`` collates every row from a per-item
     ``Dataset``; slicing a tensor costs one indexing operation per batch instead.
@@ -31,18 +45,27 @@ class TensorBatches:
 
     def __init__(self, dataset, batch_size=128, shuffle=False):
         self.X = dataset.X if hasattr(dataset, "X") else dataset
+        self.rows = getattr(dataset, "rows", None)
         self.batch_size = batch_size
         self.shuffle = shuffle
 
+    def _n_rows(self):
+        return len(self.X) if self.rows is None else len(self.rows)
+
     def __len__(self):
-        return math.ceil(len(self.X) / self.batch_size)
+        return math.ceil(self._n_rows() / self.batch_size)
 
     def __iter__(self):
-        n_rows = len(self.X)
+        n_rows = self._n_rows()
         if self.shuffle:
             order = torch.randperm(n_rows, device=self.X.device)
+            if self.rows is not None:
+                order = self.rows[order]
             for start in range(0, n_rows, self.batch_size):
                 yield self.X[order[start : start + self.batch_size]]
+        elif self.rows is not None:
+            for start in range(0, n_rows, self.batch_size):
+                yield self.X[self.rows[start : start + self.batch_size]]
         else:
             for start in range(0, n_rows, self.batch_size):
                 yield self.X[start : start + self.batch_size]
@@ -308,7 +331,9 @@ class AdversarialNet(NeuralNet):
         super().fit_loop(X, y, epochs=warm_up, **fit_params)
         rows = torch.as_tensor(rows_for_second_half(self), device=X.device)
         self._scoring_modules = None  # scoring the rows cached the half-trained weights
-        return super().fit_loop(X[rows], y, epochs=epochs - warm_up, **fit_params)
+        # the kept rows are gathered batch by batch: a copy would cost as much
+        # memory as the training data again
+        return super().fit_loop(RowSubset(X, rows), y, epochs=epochs - warm_up, **fit_params)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         # skorch swallows KeyboardInterrupt and keeps the half-trained modules;

@@ -67,3 +67,17 @@ def test_every_ensemble_member_trains_with_its_own_callbacks():
     ).fit(X)
     first, second = (dict(net.callbacks_)["EarlyStopping"] for net in detector.nets_)
     assert first is not second
+
+
+def test_a_snapshot_taken_into_an_earlier_one_reuses_its_tensors_and_equals_a_fresh_one():
+    from sklearn_gan_ad.callbacks import snapshot_state
+
+    net = GANAnomalyDetector(**FAST).fit(X).net_
+    earlier = snapshot_state(net)
+    weight = earlier["module_"][next(iter(earlier["module_"]))]
+    net.partial_fit(torch.as_tensor(X, dtype=torch.float32), epochs=1)
+    reused = snapshot_state(net, into=earlier)
+    fresh = snapshot_state(net)
+    assert reused["module_"][next(iter(reused["module_"]))] is weight
+    for name in fresh:
+        torch.testing.assert_close(reused[name], fresh[name])
