@@ -49,8 +49,9 @@ Sections (``--sections``, all by default)
                 this (by then large) process would start with the parent's size as
                 its mark and show no peak below it; ``ru_maxrss`` is recorded in the
                 JSON too. Measured: fit on 1,000,000 x 20 float32
-                rows with ``epochs=1``, and ``score_samples`` on the same rows (the
-                detector fitted on 5,000 of them, ``epochs=1``). The data itself (80 MB
+                rows with ``epochs=2`` (the second on the pruned rows), and
+                ``score_samples`` on the same rows (the detector fitted on 5,000
+                of them, ``epochs=1``). The data itself (80 MB
                 as float32) is included in the peak. The high-water mark reached by
                 the end of each phase of fit is recorded too. What-if (only when the
                 package's scoring chunks are far from 4,096 rows): both again with
@@ -1295,7 +1296,7 @@ def render(results, args):
         for key, m in r.items():
             if not isinstance(m, dict):
                 continue
-            label = key.replace("fit", "fit (epochs=1)", 1).replace("score", "score_samples", 1)
+            label = key.replace("fit", "fit (epochs=2)", 1).replace("score", "score_samples", 1)
             if "peak_mb" not in m:
                 table.append([label, "error", "", "", "", ""])
                 continue
