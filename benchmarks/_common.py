@@ -4,6 +4,7 @@ Nothing here imports the package under test, so a script can set up torch
 (threads, seeds) before the package is imported.
 """
 
+import ast
 import csv
 import math
 import os
@@ -163,3 +164,22 @@ def environment_summary():
         f"numpy {np.__version__}, scikit-learn {sklearn.__version__}, torch {torch.__version__}, "
         f"{os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}"
     )
+
+
+def parse_params(items, flag):
+    """``["epochs=50", "score=reconstruction"]`` -> ``{"epochs": 50, "score": "reconstruction"}``.
+
+    Values are read with ``ast.literal_eval`` and kept as strings when that
+    fails; ``flag`` names the command-line option in the error message.
+    """
+    params = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"{flag} expects key=value, got {item!r}")
+        try:
+            value = ast.literal_eval(raw.strip())
+        except (ValueError, SyntaxError):
+            value = raw.strip()
+        params[key.strip()] = value
+    return params

@@ -70,7 +70,6 @@ Examples
 """
 
 import argparse
-import ast
 import math
 import sys
 import time
@@ -92,6 +91,7 @@ from _common import (  # noqa: E402
     log,
     markdown_table,
     mean_std,
+    parse_params,
     stopwatch,
     write_csv,
     write_text,
@@ -325,18 +325,11 @@ LABELS = {
 
 
 def parse_gan_params(items):
-    """``["epochs=50", "score=reconstruction"]`` -> ``{"epochs": 50, "score": "reconstruction"}``."""
-    params = {}
-    for item in items or []:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise argparse.ArgumentTypeError(f"--gan-param expects key=value, got {item!r}")
-        try:
-            value = ast.literal_eval(raw.strip())
-        except (ValueError, SyntaxError):
-            value = raw.strip()
-        params[key.strip()] = value
-    return params
+    """``--gan-param`` values as a dict (see :func:`_common.parse_params`)."""
+    try:
+        return parse_params(items, "--gan-param")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 # -- running ---------------------------------------------------------------------------
