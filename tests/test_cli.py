@@ -13,6 +13,11 @@ import pytest
 import sklearn_gan_ad
 from sklearn_gan_ad.cli import main
 
+# compare-series on the series_file fixture: its columns, and small windows and
+# few epochs so that a run takes seconds
+SERIES_COLUMNS = ["--timestamp-column", "timestamp", "--value-column", "value"]
+FAST_SERIES = ["--window", "20", "--step", "5", "--epochs", "2"]
+
 RUN_COLUMNS = [
     "detector",
     "seed",
@@ -337,21 +342,7 @@ def test_compare_series_reports_interval_f1_and_auc(series_file, labels, capsys)
     if labels[0] == "--labels":
         labels = [labels[0], series_file.parent / labels[1]]
     status, out, _ = run(
-        [
-            "compare-series",
-            series_file,
-            "--timestamp-column",
-            "timestamp",
-            "--value-column",
-            "value",
-            *labels,
-            "--window",
-            "20",
-            "--step",
-            "5",
-            "--epochs",
-            "2",
-        ],
+        ["compare-series", series_file, *SERIES_COLUMNS, *labels, *FAST_SERIES],
         capsys,
     )
     assert status == 0
@@ -367,16 +358,8 @@ def test_compare_series_writes_scores_and_plot(series_file, tmp_path, capsys):
         [
             "compare-series",
             series_file,
-            "--timestamp-column",
-            "timestamp",
-            "--value-column",
-            "value",
-            "--window",
-            "20",
-            "--step",
-            "5",
-            "--epochs",
-            "2",
+            *SERIES_COLUMNS,
+            *FAST_SERIES,
             "--output",
             output,
             "--plot",
@@ -393,16 +376,7 @@ def test_compare_series_labels_json_without_entry_for_the_file_exits_2(series_fi
     other = series_file.parent / "other.json"
     other.write_text(json.dumps({"realKnownCause/elsewhere.csv": []}))
     status, _, err = run(
-        [
-            "compare-series",
-            series_file,
-            "--timestamp-column",
-            "timestamp",
-            "--value-column",
-            "value",
-            "--labels",
-            other,
-        ],
+        ["compare-series", series_file, *SERIES_COLUMNS, "--labels", other],
         capsys,
     )
     assert status == 2
