@@ -57,18 +57,12 @@ class TensorBatches:
 
     def __iter__(self):
         n_rows = self._n_rows()
-        if self.shuffle:
-            order = torch.randperm(n_rows, device=self.X.device)
-            if self.rows is not None:
-                order = self.rows[order]
-            for start in range(0, n_rows, self.batch_size):
-                yield self.X[order[start : start + self.batch_size]]
-        elif self.rows is not None:
-            for start in range(0, n_rows, self.batch_size):
-                yield self.X[self.rows[start : start + self.batch_size]]
-        else:
-            for start in range(0, n_rows, self.batch_size):
-                yield self.X[start : start + self.batch_size]
+        order = torch.randperm(n_rows, device=self.X.device) if self.shuffle else None
+        if self.rows is not None:
+            order = self.rows if order is None else self.rows[order]
+        for start in range(0, n_rows, self.batch_size):
+            stop = start + self.batch_size
+            yield self.X[start:stop] if order is None else self.X[order[start:stop]]
 
 
 class AdversarialNet(NeuralNet):
@@ -324,6 +318,7 @@ class AdversarialNet(NeuralNet):
         on. It runs inside one training run, so callbacks (early stopping,
         the divergence guard) keep their state across the two halves.
         """
+        self._scoring_modules = None  # the weights are about to change
         epochs = self.max_epochs if epochs is None else epochs
         if rows_for_second_half is None or epochs < 2:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
@@ -340,7 +335,6 @@ class AdversarialNet(NeuralNet):
         # an estimator must instead stop and stay in its previous state.
         if not self.initialized_:
             self.initialize()
-        self._scoring_modules = None  # the weights are about to change
         self.notify("on_train_begin", X=X, y=y)
         try:
             self.fit_loop(X, y, **fit_params)
