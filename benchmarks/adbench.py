@@ -151,8 +151,9 @@ class MLPAutoencoder(OutlierMixin, BaseEstimator):
     hidden_layer_sizes : tuple of int, default=(64, 64)
         Encoder hidden layers; the decoder mirrors them.
     latent_dim : int or "auto", default="auto"
-        ``"auto"``: ``ceil(n_features / 4)`` clipped to [2, 32].
-    epochs : int or "auto", default=10
+        ``"auto"``: ``ceil(n_features / 8)`` clipped to [2, 32], as
+        ``GANAnomalyDetector``.
+    epochs : int or "auto", default=15
         As ``GANAnomalyDetector``'s default. ``"auto"``:
         ``clip(round(1500 / n_batches), 20, 300)``, about 1,500 steps.
     batch_size : int, default=128
@@ -177,7 +178,7 @@ class MLPAutoencoder(OutlierMixin, BaseEstimator):
     encoder_, decoder_ : torch.nn.Module
     input_mean_, input_scale_ : ndarray of shape (n_features,)
     error_scale_ : ndarray of shape (n_features,)
-        Median squared error per feature on the training rows.
+        Upper quartile of the squared error per feature on the training rows.
     latent_dim_, n_epochs_ : int
     """
 
@@ -186,7 +187,7 @@ class MLPAutoencoder(OutlierMixin, BaseEstimator):
         *,
         hidden_layer_sizes=(64, 64),
         latent_dim="auto",
-        epochs=10,
+        epochs=15,
         batch_size=128,
         learning_rate=1e-3,
         latent_weight=0.0,
@@ -209,7 +210,7 @@ class MLPAutoencoder(OutlierMixin, BaseEstimator):
         scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0
         self.input_mean_, self.input_scale_ = mean, scale
         latent_dim = (
-            int(np.clip(math.ceil(n_features / 4), 2, 32))
+            int(np.clip(math.ceil(n_features / 8), 2, 32))
             if self.latent_dim == "auto"
             else int(self.latent_dim)
         )
@@ -259,7 +260,7 @@ class MLPAutoencoder(OutlierMixin, BaseEstimator):
 
     def _fit_score_statistics(self, X):
         element_errors, codes = self._element_errors_and_codes(X)
-        self.error_scale_ = np.median(element_errors, axis=0)
+        self.error_scale_ = np.quantile(element_errors, 0.75, axis=0)
         self.error_scale_[~(self.error_scale_ > np.finfo(np.float64).tiny)] = 1.0
         self.code_mean_ = codes.mean(axis=0)
         self.code_precision_ = np.linalg.pinv(np.atleast_2d(np.cov(codes.T)))

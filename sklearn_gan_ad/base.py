@@ -47,8 +47,14 @@ _CHUNK_ROWS = 4096
 _CHUNK_ELEMENTS = 2**21
 
 # Training rows whose per-feature errors set each feature's typical error; a
-# median over this many rows is precise enough and keeps fit memory bounded.
+# quantile over this many rows is precise enough and keeps fit memory bounded.
 _ERROR_SCALE_ROWS = 16384
+
+# Each feature's typical squared error is this quantile over the training rows.
+# Not the median: a feature that is almost always zero (a rarely inked pixel) has
+# a median error near zero, and its occasional normal non-zero values would then
+# outweigh every other feature.
+_ERROR_SCALE_QUANTILE = 0.75
 
 # Range of epochs="auto"; the target number of steps is a class attribute.
 _AUTO_EPOCHS_RANGE = (20, 300)
@@ -82,7 +88,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
 
     # The reconstruction term of the combined score: "reconstruction" is the
     # plain mean squared error, "scaled_reconstruction" divides each feature's
-    # squared error by its median on the training data first, so that features
+    # squared error by its upper quartile on the training data first, so that features
     # the networks reproduce poorly even for normal data do not dominate.
     _reconstruction_component = "reconstruction"
 
@@ -133,9 +139,13 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             ensure_min_samples=2 if reset else 1,
         )
 
+    #: ``latent_dim="auto"`` gives one latent unit per this many input features
+    _features_per_latent_unit = 4
+
     def _resolved_latent_dim(self, n_features):
         if self.latent_dim == "auto":
-            return int(min(32, max(2, math.ceil(n_features / 4))))
+            units = math.ceil(n_features / self._features_per_latent_unit)
+            return int(min(32, max(2, units)))
         return self.latent_dim
 
     def _resolved_epochs(self, n_samples):
@@ -335,7 +345,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         (components,) = self._score_components(
             [net], X, mean, scale, n_threads, names=(), keep_elements=True
         )
-        error_scale = np.median(components["element_errors"], axis=0)
+        error_scale = np.quantile(components["element_errors"], _ERROR_SCALE_QUANTILE, axis=0)
         error_scale[~(error_scale > np.finfo(np.float64).tiny)] = 1.0
         return error_scale
 

@@ -107,8 +107,8 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
     input_mean_, input_scale_ : ndarray of shape (n_channels,)
         Per-channel standardisation learnt on the training windows.
     feature_error_scale_ : ndarray of shape (n_estimators, window_length * n_channels)
-        Each member's median squared error per time step and channel on the
-        training windows (the combined score of this detector does not use it).
+        Each member's upper quartile of the squared error per time step and
+        channel on the training windows (the combined score of this detector does not use it).
     scorer_ : sklearn_gan_ad.scoring.EnsembleScorer
         Robust centre and scale of each member's score components and of
         their average.
