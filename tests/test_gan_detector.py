@@ -273,9 +273,7 @@ def test_reconstruction_score_divides_each_feature_error_by_its_training_upper_q
         X_train, names=("scaled_reconstruction",), keep_elements=True
     )
     for member, error_scale in zip(members, detector.feature_error_scale_):
-        np.testing.assert_allclose(
-            error_scale, np.quantile(member["element_errors"], 0.75, axis=0)
-        )
+        np.testing.assert_allclose(error_scale, np.quantile(member["element_errors"], 0.75, axis=0))
         np.testing.assert_allclose(
             member["scaled_reconstruction"], (member["element_errors"] / error_scale).mean(axis=1)
         )
