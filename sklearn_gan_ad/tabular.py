@@ -95,9 +95,10 @@ class GANAnomalyDetector(BaseAdversarialDetector):
     n_estimators : int, default=5
         Independently seeded GANs trained on the same data; their standardised
         scores are averaged. On ADBench's unsupervised protocol the spread of
-        ROC-AUC across ``random_state`` values (mean over datasets) is 0.011
-        with five members and 0.013 with four, against 0.028 for one network
-        (measured with the first defaults), at five times the training cost.
+        ROC-AUC across ``random_state`` values (mean over datasets) is 0.0097
+        with five members (0.0128 with four, measured with the median error
+        scale), against 0.028 for one network (measured with the first
+        defaults), at five times the training cost.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, prior samples and shuffling. An int gives
         bit-identical scores on CPU. The caller's global random state is never
