@@ -106,6 +106,7 @@ from sklearn.svm import OneClassSVM  # noqa: E402
 from sklearn.utils.validation import validate_data  # noqa: E402
 
 from sklearn_gan_ad import GANAnomalyDetector
+from sklearn_gan_ad.base import _ERROR_SCALE_QUANTILE  # noqa: E402
 from sklearn_gan_ad.networks import MLPDecoder, MLPEncoder  # noqa: E402
 from sklearn_gan_ad.scoring import robust_location_scale  # noqa: E402
 
@@ -209,18 +210,13 @@ class MLPAutoencoder(OutlierMixin, BaseEstimator):
         mean, scale = X.mean(axis=0), X.std(axis=0)
         scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0
         self.input_mean_, self.input_scale_ = mean, scale
-        latent_dim = (
-            int(np.clip(math.ceil(n_features / 8), 2, 32))
-            if self.latent_dim == "auto"
-            else int(self.latent_dim)
+        # "auto" sizes resolve exactly as in the detector this ablation mirrors
+        sizing = GANAnomalyDetector(
+            latent_dim=self.latent_dim, epochs=self.epochs, batch_size=self.batch_size
         )
+        latent_dim = int(sizing._resolved_latent_dim(n_features))
+        epochs = int(sizing._resolved_epochs(n_samples))
         batch_size = min(self.batch_size, n_samples)
-        n_batches = math.ceil(n_samples / batch_size)
-        epochs = (
-            int(np.clip(round(1500 / n_batches), 20, 300))
-            if self.epochs == "auto"
-            else int(self.epochs)
-        )
         hidden = tuple(self.hidden_layer_sizes)
         data = torch.as_tensor(np.clip((X - mean) / scale, -1e4, 1e4), dtype=torch.float32)
         warm_up = epochs // 2 if self.prune_threshold is not None and epochs >= 2 else epochs
@@ -260,7 +256,7 @@ class MLPAutoencoder(OutlierMixin, BaseEstimator):
 
     def _fit_score_statistics(self, X):
         element_errors, codes = self._element_errors_and_codes(X)
-        self.error_scale_ = np.quantile(element_errors, 0.75, axis=0)
+        self.error_scale_ = np.quantile(element_errors, _ERROR_SCALE_QUANTILE, axis=0)
         self.error_scale_[~(self.error_scale_ > np.finfo(np.float64).tiny)] = 1.0
         self.code_mean_ = codes.mean(axis=0)
         self.code_precision_ = np.linalg.pinv(np.atleast_2d(np.cov(codes.T)))
