@@ -86,6 +86,9 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
     # optimisation steps that epochs="auto" aims at
     _auto_steps = 1500
 
+    # latent_dim="auto" gives one latent unit per this many input features
+    _features_per_latent_unit = 4
+
     # The reconstruction term of the combined score: "reconstruction" is the
     # plain mean squared error, "scaled_reconstruction" divides each feature's
     # squared error by its upper quartile on the training data first, so that features
@@ -138,9 +141,6 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             dtype=[np.float64, np.float32],
             ensure_min_samples=2 if reset else 1,
         )
-
-    #: ``latent_dim="auto"`` gives one latent unit per this many input features
-    _features_per_latent_unit = 4
 
     def _resolved_latent_dim(self, n_features):
         if self.latent_dim == "auto":
@@ -335,9 +335,10 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         return np.flatnonzero(scores <= self.prune_threshold)
 
     def _feature_error_scale(self, net, X, mean, scale, n_threads):
-        """Median squared error of each feature (each model input element).
+        """Typical squared error of each feature (each model input element).
 
-        Measured on at most ``_ERROR_SCALE_ROWS`` evenly spaced training rows;
+        The ``_ERROR_SCALE_QUANTILE`` quantile of the squared errors, measured
+        on at most ``_ERROR_SCALE_ROWS`` evenly spaced training rows;
         a feature the member reproduces exactly (a constant column) gets scale 1.
         """
         if len(X) > _ERROR_SCALE_ROWS:
