@@ -521,15 +521,15 @@ def section_overhead(args, size, state):
 
         return run
 
-    functions = {
-        "detector.fit": detector_fit,
-        "bare torch loop": bare(),
-        "detector.fit, defaults (with pruning)": lambda: default_fit(),
-    }
-
     def default_fit():
         detector = GANAnomalyDetector(random_state=0, **epochs_kwarg(size["overhead_epochs"]))
         return detector.fit(X)
+
+    functions = {
+        "detector.fit": detector_fit,
+        "bare torch loop": bare(),
+        "detector.fit, defaults (with pruning)": default_fit,
+    }
 
     log(f"overhead: {n_rows} x 20, detector vs bare loop")
     if not args.no_what_if:
