@@ -1136,12 +1136,18 @@ def render(results, args):
     ]
     package = results.get("package")
     if package:
+        # results written before the package chunked by rows record elements
+        chunks = (
+            f"up to {package['scoring_chunk_rows']} rows"
+            if "scoring_chunk_rows" in package
+            else f"{package['scoring_chunk_elements']} elements"
+        )
         parts += [
             f"Package imported from `{package['path']}`; default ensemble size "
             f"(n_estimators): GANAnomalyDetector {package['GANAnomalyDetector_n_estimators']}, "
             f"LSTMGANAnomalyDetector {package['LSTMGANAnomalyDetector_n_estimators']} — every "
-            "fit and score below of a default detector includes all members; scoring chunks "
-            f"of {package['scoring_chunk_elements']} elements.",
+            f"fit and score below of a default detector includes all members; scoring chunks "
+            f"of {chunks}.",
             "",
         ]
     for update in results.get("updates", []):
