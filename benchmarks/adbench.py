@@ -352,18 +352,29 @@ def load_datasets(data_dir, patterns, quick):
     return datasets[:4] if quick else datasets
 
 
+def split_and_scale(X, y, seed, setting):
+    """``(X_fit, y_fit, X_test, y_test)`` of the protocol's steps 2 and 3.
+
+    ``y_fit`` is never shown to a detector; diagnostics use it to find the
+    anomalies hidden in the unsupervised training rows.
+    """
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=seed
+    )
+    fit_rows = np.ones(len(y_train), bool) if setting == "unsupervised" else y_train == 0
+    scaler = StandardScaler().fit(X_train[fit_rows])
+    return scaler.transform(X_train[fit_rows]), y_train[fit_rows], scaler.transform(X_test), y_test
+
+
 def run_one(detector, seed, setting, X, y, gan_params, split_seed=None):
     """Split, scale, fit and score once; returns the metrics (NaN and an error on failure).
 
     The split uses ``split_seed`` when given (stability runs: one split, several
     ``random_state`` values), else ``seed`` (ADBench's protocol).
     """
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=seed if split_seed is None else split_seed
+    X_fit, _, X_test, y_test = split_and_scale(
+        X, y, seed if split_seed is None else split_seed, setting
     )
-    X_fit = X_train if setting == "unsupervised" else X_train[y_train == 0]
-    scaler = StandardScaler().fit(X_fit)
-    X_fit, X_test = scaler.transform(X_fit), scaler.transform(X_test)
     result = dict(
         n_fit=len(X_fit),
         n_test=len(X_test),
