@@ -37,14 +37,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
-# one intra-op thread before anything builds a network, as in adbench.py
-torch.set_num_threads(1)
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (  # noqa: E402
+# adbench.py sets one torch intra-op thread when imported, before any network is built
+from _common import (
     environment_summary,
     fmt,
     fmt_mean_std,
@@ -54,18 +49,12 @@ from _common import (  # noqa: E402
     write_csv,
     write_text,
 )
-from adbench import (  # noqa: E402
-    DEFAULT_DATA_DIR,
-    DEFAULT_OUTPUT_DIR,
-    SETTINGS,
-    load_datasets,
-    split_and_scale,
-)
-from sklearn.ensemble import IsolationForest  # noqa: E402
-from sklearn.metrics import roc_auc_score  # noqa: E402
-from sklearn.neighbors import LocalOutlierFactor  # noqa: E402
+from adbench import DEFAULT_DATA_DIR, DEFAULT_OUTPUT_DIR, SETTINGS, load_datasets, split_and_scale
+from sklearn.ensemble import IsolationForest
+from sklearn.metrics import roc_auc_score
+from sklearn.neighbors import LocalOutlierFactor
 
-from sklearn_gan_ad import GANAnomalyDetector  # noqa: E402
+from sklearn_gan_ad import GANAnomalyDetector
 
 # LocalOutlierFactor with this many neighbours per anomalous training row:
 # a cluster smaller than the neighbourhood cannot be its own dense region.
