@@ -272,7 +272,7 @@ def summarise(rows, skipped, args):
         "(TadGAN: step 1, full training, so not like-for-like on cost).",
         "",
         f"LSTMGANAnomalyDetector overrides: `{args.lstm_params}`."
-        if getattr(args, "lstm_params", None)
+        if args.lstm_params
         else "LSTMGANAnomalyDetector with its defaults.",
         "",
         environment_summary(),
