@@ -13,7 +13,10 @@ evidence says about such anomalies:
    its default 20 neighbours and with more neighbours than the training data
    holds anomalies, and the best single standardised feature. The last one
    picks its feature and direction on the *test labels*: it is a diagnostic
-   of how separable the anomalies are, not a detector.
+   of how separable the anomalies are, not a detector. Two sums of the GAN's
+   default score and IsolationForest's (weights 1 and 2 on the forest, each
+   score in robust standard units of its training scores) measure whether
+   leaning on the forest would close the gap.
 2. How the detector sees the anomalies it was trained on (unsupervised
    setting only): their median percentile among the training scores, the
    share of them ``predict`` flags, and how tight they are (the mean
@@ -55,6 +58,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import LocalOutlierFactor
 
 from sklearn_gan_ad import GANAnomalyDetector
+from sklearn_gan_ad.scoring import robust_location_scale
 
 # LocalOutlierFactor with this many neighbours per anomalous training row:
 # a cluster smaller than the neighbourhood cannot be its own dense region.
@@ -66,6 +70,8 @@ EVIDENCE = {
     "gan_latent": "GAN, `latent_score`",
     "gan_discriminator": "GAN, `discriminator_score`",
     "iforest": "IsolationForest",
+    "gan_plus_iforest": "GAN default score + IsolationForest (each in training units)",
+    "gan_plus_2_iforest": "GAN default score + 2 × IsolationForest (each in training units)",
     "lof_default": "LocalOutlierFactor, 20 neighbours",
     "lof_wide": "LocalOutlierFactor, 2 × the training anomalies as neighbours",
     "best_feature": "best single feature (chosen on the test labels)",
@@ -93,14 +99,22 @@ def measure(X, y, seed, setting):
     """Every measurement of one split as ``{name: value}``."""
     X_fit, y_fit, X_test, y_test = split_and_scale(X, y, seed, setting)
     detector = GANAnomalyDetector(random_state=seed).fit(X_fit)
+    forest = IsolationForest(random_state=seed).fit(X_fit)
     anomaly_scores = {
         "gan_combined": -detector.score_samples(X_test),
         "gan_reconstruction": detector.reconstruction_error(X_test),
         "gan_latent": detector.latent_score(X_test),
         "gan_discriminator": detector.discriminator_score(X_test),
-        "iforest": -IsolationForest(random_state=seed).fit(X_fit).score_samples(X_test),
+        "iforest": -forest.score_samples(X_test),
         "lof_default": -LocalOutlierFactor(novelty=True).fit(X_fit).score_samples(X_test),
     }
+    # score_samples of the GAN is already in robust standard units of its
+    # training scores; the forest's is put in the same units of its own, so
+    # that the sums below weigh the two detectors as stated
+    centre, scale = robust_location_scale(-forest.score_samples(X_fit))
+    forest_units = (anomaly_scores["iforest"] - centre) / scale
+    anomaly_scores["gan_plus_iforest"] = anomaly_scores["gan_combined"] + forest_units
+    anomaly_scores["gan_plus_2_iforest"] = anomaly_scores["gan_combined"] + 2 * forest_units
     # the train part's anomalies, also in the novelty setting, which leaves them out
     n_train_anomalies = int(np.sum(y == 1) - np.sum(y_test == 1))
     n_neighbours = min(len(X_fit) - 1, _NEIGHBOURS_PER_ANOMALY * n_train_anomalies)
