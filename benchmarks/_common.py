@@ -167,7 +167,7 @@ def environment_summary():
 
 
 def parse_params(items, flag):
-    """``["epochs=50", "score=reconstruction"]`` -> ``{"epochs": 50, "score": "reconstruction"}``.
+    """``["epochs=50", "anomaly_score=reconstruction"]`` -> ``{"epochs": 50, "anomaly_score": "reconstruction"}``.
 
     Values are read with ``ast.literal_eval`` and kept as strings when that
     fails; ``flag`` names the command-line option in the error message.

@@ -34,9 +34,9 @@ comparable between runs and with the single-threaded reference numbers.
 
 Detectors (``--detectors``)
 ---------------------------
-``gan``                 ``GANAnomalyDetector()`` with its defaults (``score="combined"``).
-``gan-reconstruction``  ``GANAnomalyDetector(score="reconstruction")``.
-``gan-discriminator``   ``GANAnomalyDetector(score="discriminator")``.
+``gan``                 ``GANAnomalyDetector()`` with its defaults (``anomaly_score="combined"``).
+``gan-reconstruction``  ``GANAnomalyDetector(anomaly_score="reconstruction")``.
+``gan-discriminator``   ``GANAnomalyDetector(anomaly_score="discriminator")``.
 ``autoencoder``         A plain MLP autoencoder (ablation, defined below): the GAN's
                         encoder and generator trained on MSE alone, no critics,
                         with the same error scaling and pruning.
@@ -301,8 +301,8 @@ def _gan(**fixed):
 
 DETECTORS = {
     "gan": _gan(),
-    "gan-reconstruction": _gan(score="reconstruction"),
-    "gan-discriminator": _gan(score="discriminator"),
+    "gan-reconstruction": _gan(anomaly_score="reconstruction"),
+    "gan-discriminator": _gan(anomaly_score="discriminator"),
     "autoencoder": lambda seed, _: MLPAutoencoder(random_state=seed),
     "autoencoder-latent": lambda seed, _: MLPAutoencoder(latent_weight=0.25, random_state=seed),
     "iforest": lambda seed, _: IsolationForest(random_state=seed),

@@ -4,7 +4,7 @@ Reconstruction, discriminator and combined scores
 =====================================================
 
 :class:`~sklearn_gan_ad.GANAnomalyDetector` has three ways of turning its
-trained networks into an anomaly score, chosen with ``score``:
+trained networks into an anomaly score, chosen with ``anomaly_score``:
 
 ``"reconstruction"``
     the squared error ``||x - G(E(x))||²`` between a (standardised) row and its
@@ -49,7 +49,7 @@ y = np.r_[np.zeros(len(X_normal)), np.ones(len(X_anomalies))]  # 1 = anomaly
 # so the boundaries can be compared directly.
 template = GANAnomalyDetector(epochs=100, contamination=0.05, random_state=0)
 detectors = {
-    score: clone(template).set_params(score=score).fit(X)
+    score: clone(template).set_params(anomaly_score=score).fit(X)
     for score in ("reconstruction", "discriminator", "combined")
 }
 for score, detector in detectors.items():
@@ -82,7 +82,7 @@ for ax, (score, detector) in zip(axes, detectors.items()):
     ax.scatter(*X_normal.T, s=8, c="white", edgecolors="k", linewidths=0.4)
     ax.scatter(*X_anomalies.T, s=35, c="gold", edgecolors="k")
     auc = roc_auc_score(y, -detector.score_samples(X))
-    ax.set_title(f'score="{score}"\nROC-AUC {auc:.3f}')
+    ax.set_title(f'anomaly_score="{score}"\nROC-AUC {auc:.3f}')
     ax.set_aspect("equal")
 fig.suptitle("Same networks, three anomaly scores (white: normal rows, gold: anomalies)")
 

@@ -52,7 +52,7 @@ pipeline = make_pipeline(
 )
 param_grid = {
     "gananomalydetector__hidden_layer_sizes": [(16,), (64, 64)],
-    "gananomalydetector__score": ["reconstruction", "combined"],
+    "gananomalydetector__anomaly_score": ["reconstruction", "combined"],
 }
 search = GridSearchCV(
     pipeline,
@@ -70,7 +70,7 @@ print(f"best validation ROC-AUC: {search.best_score_:.3f}")
 results = search.cv_results_
 labels = [
     f"hidden_layer_sizes={p['gananomalydetector__hidden_layer_sizes']}\n"
-    f"score={p['gananomalydetector__score']}"
+    f"anomaly_score={p['gananomalydetector__anomaly_score']}"
     for p in results["params"]
 ]
 fig, ax = plt.subplots(figsize=(8, 3.8))

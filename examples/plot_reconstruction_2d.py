@@ -5,7 +5,7 @@ Reconstruction-error detection on 2-D data
 
 The simplest way to use :class:`~sklearn_gan_ad.GANAnomalyDetector`: train it
 on (mostly) normal rows and flag the rows that its encoder and generator cannot
-reproduce. With ``score="reconstruction"`` the anomaly evidence is the squared
+reproduce. With ``anomaly_score="reconstruction"`` the anomaly evidence is the squared
 reconstruction error ``||x - G(E(x))||²`` on standardised features.
 
 On two features we can draw what the detector learnt: the filled contours show
@@ -51,7 +51,7 @@ y = np.r_[np.zeros(len(X_normal)), np.ones(len(X_anomalies))]  # only for plotti
 # threshold at the 5th percentile of the training scores (the planted anomalies
 # are 3.6 % of the rows).
 detector = GANAnomalyDetector(
-    score="reconstruction",
+    anomaly_score="reconstruction",
     latent_dim=1,
     epochs=200,
     contamination=0.05,
@@ -84,7 +84,7 @@ ax.scatter(*X_anomalies.T, s=40, c="gold", edgecolors="k", label="planted anomal
 flagged = labels == -1
 ax.scatter(*X[flagged].T, s=110, facecolors="none", edgecolors="red", label="predicted -1")
 fig.colorbar(contour, ax=ax, label="decision_function")
-ax.set(title="GANAnomalyDetector(score='reconstruction')", xlim=(-5, 5), ylim=(-5, 5))
+ax.set(title="GANAnomalyDetector(anomaly_score='reconstruction')", xlim=(-5, 5), ylim=(-5, 5))
 ax.legend(loc="lower left", fontsize=8)
 fig.tight_layout()
 

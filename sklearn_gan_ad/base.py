@@ -40,6 +40,31 @@ AUTO_MIN_PERCENTILE = 99.0
 # error is still measured against the unclipped value, in float64.
 _INPUT_CLIP = 1e4
 
+# Beyond this many standard deviations a squared error would leave too little
+# float64 headroom for means and standardisation (1e300 squared is inf): larger
+# differences grow logarithmically instead, which keeps every finite input's
+# score finite and still strictly ordered by how extreme it is.
+_SQUARED_ERROR_KNEE = 1e100
+
+
+def squared_errors(standardised, rebuilt):
+    """Elementwise squared error, compressed beyond ``_SQUARED_ERROR_KNEE``.
+
+    Equal to ``(standardised - rebuilt) ** 2`` up to the knee; beyond it the
+    curve continues with the same slope but logarithmically, so that it stays
+    finite (at most about 1e203) and increasing for every finite difference.
+    """
+    with np.errstate(over="ignore"):
+        difference = np.abs(standardised - rebuilt)
+    np.minimum(difference, np.finfo(np.float64).max, out=difference)
+    errors = np.square(np.minimum(difference, _SQUARED_ERROR_KNEE))
+    beyond = difference > _SQUARED_ERROR_KNEE
+    if beyond.any():
+        knee_sq = _SQUARED_ERROR_KNEE**2
+        errors[beyond] = knee_sq * (1.0 + 2.0 * np.log(difference[beyond] / _SQUARED_ERROR_KNEE))
+    return errors
+
+
 # Rows per chunk: small chunks keep the float64 activations in cache (4,096-row
 # chunks scored 1M x 20 rows 3.3x faster than 100,000-row chunks), but wide
 # data needs enough rows per chunk to amortise each call (benchmarks/perf.py).
@@ -106,7 +131,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         "n_critic": [Interval(Integral, 1, None, closed="left")],
         "trim_fraction": [Interval(Real, 0, 0.5, closed="left")],
         "prune_threshold": [Interval(Real, 0, None, closed="neither"), None],
-        "score": [StrOptions({"reconstruction", "discriminator", "combined"})],
+        "anomaly_score": [StrOptions({"reconstruction", "discriminator", "combined"})],
         "discriminator_weight": [Interval(Real, 0, None, closed="left")],
         "latent_weight": [Interval(Real, 0, None, closed="left")],
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
@@ -165,13 +190,20 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
                 "discriminator": self.discriminator_weight,
                 "latent": self.latent_weight,
             },
-        }[self.score]
+        }[self.anomaly_score]
 
     # -- fitting ----------------------------------------------------------------------
 
     def _standardise(self, X, mean, scale):
-        """Per-feature (per-channel for windows) standardisation, in model shape."""
-        return (self._to_model_shape(X) - mean) / scale
+        """Per-feature (per-channel for windows) standardisation, in model shape.
+
+        A finite value so extreme that it overflows once standardised becomes
+        the largest float64 rather than ``inf``, so its error stays finite.
+        """
+        with np.errstate(over="ignore"):
+            standardised = (self._to_model_shape(X) - mean) / scale
+        limit = np.finfo(np.float64).max
+        return np.clip(standardised, -limit, limit, out=standardised)
 
     def _fit_input_scaling(self, X):
         """Per-feature (per-channel) mean and standard deviation, chunk by chunk.
@@ -404,7 +436,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
                     rebuilt, residual, code_norm = net.score_parts(
                         x.to(net.device), with_residual=with_discriminator
                     )
-                    errors = (model_chunk - rebuilt.cpu().numpy()) ** 2
+                    errors = squared_errors(model_chunk, rebuilt.cpu().numpy())
                     errors = errors.reshape(len(errors), -1)
                     if "reconstruction" in member:
                         member["reconstruction"][rows] = errors.mean(axis=1)
@@ -446,7 +478,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         """Normality score of each sample: higher means more normal.
 
         The reconstruction error ``||x - G(E(x))||^2`` and/or the critic's feature
-        residual, each standardised on the training data, combined per ``score``
+        residual, each standardised on the training data, combined per ``anomaly_score``
         and negated (scikit-learn's convention, as in ``IsolationForest``).
 
         Parameters

@@ -62,16 +62,16 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         ``prune_threshold=2.0`` raised the AWS subset's interval F1 (0.644 to
         0.700) but lowered KnownCause, Traffic and Tweets (mean F1 over the six
         subsets 0.527 against 0.530).
-    score : {"reconstruction", "discriminator", "combined"}, default="combined"
+    anomaly_score : {"reconstruction", "discriminator", "combined"}, default="combined"
         Which anomaly evidence :meth:`score_samples` uses.
     discriminator_weight : float, default=0.0
-        Weight of the standardised discriminator score in ``score="combined"``.
+        Weight of the standardised discriminator score in ``anomaly_score="combined"``.
         The default leaves it out: on the ADBench benchmark every positive
         weight lowered the mean ROC-AUC of the combination (see the docs'
-        benchmark page); ``score="discriminator"`` uses it alone.
+        benchmark page); ``anomaly_score="discriminator"`` uses it alone.
     latent_weight : float, default=0.0
         Weight of the standardised latent score (:meth:`latent_score`) in
-        ``score="combined"``. Left out by default for windows: on NAB it
+        ``anomaly_score="combined"``. Left out by default for windows: on NAB it
         lowered both the per-timestamp ROC-AUC and the interval F1, so the
         default combined score is the reconstruction error.
     contamination : "auto" or float, default="auto"
@@ -163,7 +163,7 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         n_critic=1,
         trim_fraction=0.0,
         prune_threshold=None,
-        score="combined",
+        anomaly_score="combined",
         discriminator_weight=0.0,
         latent_weight=0.0,
         contamination="auto",
@@ -187,7 +187,7 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         self.n_critic = n_critic
         self.trim_fraction = trim_fraction
         self.prune_threshold = prune_threshold
-        self.score = score
+        self.anomaly_score = anomaly_score
         self.discriminator_weight = discriminator_weight
         self.latent_weight = latent_weight
         self.contamination = contamination

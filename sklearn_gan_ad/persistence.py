@@ -123,10 +123,14 @@ def load(path: str | os.PathLike):
 
     Raises
     ------
+    FileNotFoundError
+        If there is no file at ``path``.
     ValueError
         If the file is not a safe-format model (for example a pickle that
         would run code), or was written by an incompatible format version.
     """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no sklearn-gan-ad model file at {os.fspath(path)!r}")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # UnpicklingError, or anything a crafted file triggers
@@ -152,6 +156,10 @@ def _rebuild(metadata, payload):
 
     cls = _detector_classes()[metadata["class"]]
     params = dict(metadata["params"], device="cpu")
+    # files written before 0.2.0, which renamed ``score`` (it shadowed scikit-learn's
+    # score method) still load
+    if "score" in params:
+        params["anomaly_score"] = params.pop("score")
     if "hidden_layer_sizes" in params:
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     detector = cls(**params)

@@ -44,7 +44,7 @@ class ScoreCombiner:
 
         The sum is standardised again so that, whatever the weights, training
         scores have median 0 and robust scale 1: a fixed threshold such as
-        ``contamination="auto"`` then means the same for every ``score`` mode.
+        ``contamination="auto"`` then means the same for every ``anomaly_score`` mode.
         """
         self.location_scale_ = {
             name: robust_location_scale(components[name])

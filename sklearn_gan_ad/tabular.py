@@ -12,10 +12,10 @@ class GANAnomalyDetector(BaseAdversarialDetector):
     a critic on codes tells encoded rows from the standard normal prior. The
     encoder and generator are trained to fool both critics while reconstructing
     their input (cycle consistency, as in TadGAN). A row is anomalous when
-    ``G(E(x))`` is far from ``x`` (``score="reconstruction"``), when the row
-    critic's features of ``x`` and ``G(E(x))`` differ (``score="discriminator"``,
+    ``G(E(x))`` is far from ``x`` (``anomaly_score="reconstruction"``), when the row
+    critic's features of ``x`` and ``G(E(x))`` differ (``anomaly_score="discriminator"``,
     f-AnoGAN's feature residual), or by a weighted sum of the standardised
-    reconstruction, discriminator and latent scores (``score="combined"``); the
+    reconstruction, discriminator and latent scores (``anomaly_score="combined"``); the
     latent score is the code's squared norm, which the critic on codes makes
     a prior log-density.
 
@@ -63,18 +63,18 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         learn to reproduce, while clean data loses few rows. On ADBench this
         raised the unsupervised mean ROC-AUC and average precision (see the
         docs' benchmark page). ``None`` trains on every row throughout.
-    score : {"reconstruction", "discriminator", "combined"}, default="combined"
+    anomaly_score : {"reconstruction", "discriminator", "combined"}, default="combined"
         Which anomaly evidence :meth:`score_samples` uses: the reconstruction
         error, the critic's feature residual, or the weighted sum of the
         standardised reconstruction, discriminator and latent scores.
     discriminator_weight : float, default=0.0
-        Weight of the standardised discriminator score in ``score="combined"``.
+        Weight of the standardised discriminator score in ``anomaly_score="combined"``.
         The default leaves it out: on the ADBench benchmark every positive
         weight lowered the mean ROC-AUC of the combination (see the docs'
-        benchmark page); ``score="discriminator"`` uses it alone.
+        benchmark page); ``anomaly_score="discriminator"`` uses it alone.
     latent_weight : float, default=0.25
         Weight of the standardised latent score (:meth:`latent_score`) in
-        ``score="combined"``.
+        ``anomaly_score="combined"``.
     contamination : "auto" or float, default="auto"
         Expected share of outliers. ``"auto"`` flags samples whose combined
         anomaly score is more than 3 robust standard deviations above the
@@ -170,7 +170,7 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         n_critic=1,
         trim_fraction=0.0,
         prune_threshold=2.0,
-        score="combined",
+        anomaly_score="combined",
         discriminator_weight=0.0,
         latent_weight=0.25,
         contamination="auto",
@@ -192,7 +192,7 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         self.n_critic = n_critic
         self.trim_fraction = trim_fraction
         self.prune_threshold = prune_threshold
-        self.score = score
+        self.anomaly_score = anomaly_score
         self.discriminator_weight = discriminator_weight
         self.latent_weight = latent_weight
         self.contamination = contamination

@@ -1,4 +1,4 @@
-"""scikit-learn's own estimator checks."""
+"""scikit-learn's own estimator checks, every one of them, with no expected failure."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -11,23 +11,7 @@ DETECTORS = [
     LSTMGANAnomalyDetector(hidden_size=8, **FAST),
 ]
 
-# The package API names the score-mode parameter ``score`` (as the literature
-# does); these checks look up an optional ``score(X, y)`` *method* by that name,
-# find the parameter's string value and try to call it. Outlier detectors have no
-# ``score`` method (IsolationForest has none), so nothing else is affected.
-SCORE_PARAMETER_SHADOWS_METHOD = (
-    "the `score` parameter shadows the optional score(X, y) method these checks call"
-)
 
-
-def expected_failed_checks(estimator):
-    return {
-        "check_fit_score_takes_y": SCORE_PARAMETER_SHADOWS_METHOD,
-        "check_n_features_in_after_fitting": SCORE_PARAMETER_SHADOWS_METHOD,
-        "check_pipeline_consistency": SCORE_PARAMETER_SHADOWS_METHOD,
-    }
-
-
-@parametrize_with_checks(DETECTORS, expected_failed_checks=expected_failed_checks)
+@parametrize_with_checks(DETECTORS)
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)

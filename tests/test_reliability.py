@@ -84,7 +84,7 @@ def test_dataframe_with_other_column_names_is_rejected_at_predict_time():
         (dict(epochs=-3), "epochs"),
         (dict(batch_size=0), "batch_size"),
         (dict(device="tpu"), "device"),
-        (dict(score="likelihood"), "score"),
+        (dict(anomaly_score="likelihood"), "anomaly_score"),
     ],
 )
 def test_invalid_parameters_are_named_in_the_error(params, message):
@@ -137,6 +137,17 @@ def test_hard_data_trains_to_finite_float64_scores(data):
 def test_extreme_test_values_still_get_finite_scores():
     scores = fitted_detector().score_samples(np.full((2, 4), 1e30))
     assert np.all(np.isfinite(scores))
+
+
+def test_values_near_the_float64_limit_get_finite_scores_ranked_by_extremity():
+    normal = X[:5]
+    one_huge = np.c_[np.full(1, 1e300), np.zeros((1, 3))]
+    extremes = np.array([[1e10] * 4, [1e300] * 4, [-1e300] * 4, [1e300, -1e300, 1e300, -1e300]])
+    scores = fitted_detector().score_samples(np.vstack([normal, one_huge, extremes]))
+    assert np.all(np.isfinite(scores))
+    # lower = more anomalous: four features at +-1e300 below one, one below a
+    # row of 1e10, and that below every normal row
+    assert scores[7:].max() < scores[5] < scores[6] < scores[:5].min()
 
 
 def test_many_rows_are_scored_in_bounded_chunks():
@@ -267,6 +278,27 @@ def test_loading_a_crafted_pickle_is_refused_without_running_it(tmp_path, capsys
     with pytest.raises(ValueError, match="not a safe sklearn-gan-ad model file"):
         load(path)
     assert "this must never run" not in capsys.readouterr().out
+
+
+def test_loading_a_missing_file_raises_file_not_found_naming_the_path(tmp_path):
+    path = tmp_path / "missing.pt"
+    with pytest.raises(FileNotFoundError, match="missing.pt"):
+        load(path)
+
+
+def test_a_file_saved_with_the_old_score_parameter_loads_as_anomaly_score(tmp_path):
+    import json
+
+    detector = GANAnomalyDetector(anomaly_score="reconstruction", **FAST).fit(X)
+    detector.save(tmp_path / "model.pt")
+    payload = torch.load(tmp_path / "model.pt", weights_only=True)
+    metadata = json.loads(payload["metadata"])
+    metadata["params"]["score"] = metadata["params"].pop("anomaly_score")
+    payload["metadata"] = json.dumps(metadata)
+    torch.save(payload, tmp_path / "old.pt")
+    restored = load(tmp_path / "old.pt")
+    assert restored.anomaly_score == "reconstruction"
+    np.testing.assert_array_equal(restored.score_samples(X), detector.score_samples(X))
 
 
 def test_loading_an_incompatible_format_version_is_refused(tmp_path):
