@@ -94,12 +94,16 @@ from _common import (  # noqa: E402
 from sklearn.ensemble import IsolationForest  # noqa: E402
 
 from sklearn_gan_ad import LSTMGANAnomalyDetector  # noqa: E402
+from sklearn_gan_ad.networks import RepeatedCodeLSTMDecoder  # noqa: E402
 from sklearn_gan_ad.timeseries import (  # noqa: E402
     detect_intervals,
+    find_intervals,
     intervals_to_labels,
+    make_windows,
     overlap_segment_scores,
     sum_overlap_scores,
     timestamp_scores_metrics,
+    windows_to_timestamps,
 )
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared/data/nab"
@@ -126,7 +130,13 @@ PUBLISHED_F1 = {
     "TadGAN": {"Art": 0.500, "AdEx": 0.692, "AWS": 0.710, "Traf": 0.486, "Tweets": 0.588},
     "AER": {"Art": 0.750, "AdEx": 0.733, "AWS": 0.702, "Traf": 0.611, "Tweets": 0.606},
 }
-DETECTORS = ("lstmgan", "iforest")
+DETECTORS = ("lstmgan", "iforest", "pca", "matrix_profile", "lstmgan-repeated")
+DEFAULT_DETECTORS = ("lstmgan", "iforest", "pca", "matrix_profile")
+# the default detector's fits scored by reconstruction alone, summarised as a detector
+RECONSTRUCTION_ONLY = "lstmgan-rec-only"
+SUMMARY_ORDER = ("lstmgan", RECONSTRUCTION_ONLY, *DETECTORS[1:])
+# detectors whose result does not depend on the seed run once, with seed 0
+DETERMINISTIC = ("pca", "matrix_profile")
 
 CSV_FIELDS = [
     "subset",
@@ -153,15 +163,85 @@ CSV_FIELDS = [
     "max_pred_length",
     "pred_fraction",
     "median_true_length",
+    "reconstruction_only_tp",
+    "reconstruction_only_fp",
+    "reconstruction_only_fn",
+    "reconstruction_only_roc_auc",
     "error",
 ]
 
 
-def make_detector(name, seed, lstm_params=None):
+class PCAReconstruction:
+    """Baseline: PCA keeping 95 % of the variance of the globally standardised windows.
+
+    A linear autoencoder: ``score_samples`` is minus each window's mean squared
+    reconstruction error, as for the GAN's reconstruction score.
+    """
+
+    def __init__(self, variance=0.95):
+        self.variance = variance
+
+    def fit(self, X):
+        from sklearn.decomposition import PCA
+
+        self.mean_, self.scale_ = X.mean(), X.std() or 1.0
+        self.pca_ = PCA(self.variance, svd_solver="full").fit((X - self.mean_) / self.scale_)
+        return self
+
+    def score_samples(self, X):
+        Z = (X - self.mean_) / self.scale_
+        return -((Z - self.pca_.inverse_transform(self.pca_.transform(Z))) ** 2).mean(axis=1)
+
+
+class MatrixProfile:
+    """Baseline: STUMPY's matrix profile (self-join) of the series, read at the windows' starts.
+
+    Each window's anomaly score is the z-normalised Euclidean distance of its
+    subsequence to the nearest non-trivial match elsewhere in the series. Needs
+    the series itself (the windows are read only to check the count); computed
+    in ``fit`` so that fit seconds hold its cost.
+    """
+
+    def __init__(self, values, window, step):
+        self.values, self.window, self.step = values, window, step
+
+    def fit(self, X):
+        import stumpy
+
+        profile = stumpy.stump(np.asarray(self.values, dtype=np.float64), self.window)[:, 0]
+        profile = np.asarray(profile, dtype=np.float64)
+        finite = np.isfinite(profile)
+        profile[~finite] = profile[finite].max() if finite.any() else 0.0
+        _, starts = make_windows(self.values, self.window, self.step)
+        if len(starts) != len(X):
+            raise ValueError("matrix profile: windows do not match the series")
+        self.window_scores_ = profile[starts]
+        return self
+
+    def score_samples(self, X):
+        return -self.window_scores_
+
+
+class RepeatedCodeLSTMGAN(LSTMGANAnomalyDetector):
+    """Ablation: the default detector with 0.1's generator (one code repeated at every step)."""
+
+    def _network_specs(self, model_shape, latent_dim):
+        specs = super()._network_specs(model_shape, latent_dim)
+        specs["generator"] = (RepeatedCodeLSTMDecoder, specs["generator"][1])
+        return specs
+
+
+def make_detector(name, seed, lstm_params=None, values=None, window=None, step=None):
     if name == "lstmgan":
         return LSTMGANAnomalyDetector(**{**(lstm_params or {}), "random_state": seed})
+    if name == "lstmgan-repeated":
+        return RepeatedCodeLSTMGAN(**{**(lstm_params or {}), "random_state": seed})
     if name == "iforest":
         return IsolationForest(random_state=seed)
+    if name == "pca":
+        return PCAReconstruction()
+    if name == "matrix_profile":
+        return MatrixProfile(values, window, step)
     raise ValueError(name)
 
 
@@ -202,7 +282,7 @@ class _FitTimer:
         detector.fit = fit  # instance attribute shadows the method
 
 
-def run_one(subset, key, timestamps, values, true, name, args):
+def run_one(subset, key, timestamps, values, true, name, seed, args):
     n = len(values)
     step = args.step if args.step is not None else max(1, n // 1000)
     n_windows = len(range(0, n - args.window + 1, step))
@@ -211,7 +291,7 @@ def run_one(subset, key, timestamps, values, true, name, args):
         "subset": subset,
         "series": key,
         "detector": name,
-        "seed": args.seed,
+        "seed": seed,
         "n_timestamps": n,
         "window": args.window,
         "step": step,
@@ -220,7 +300,7 @@ def run_one(subset, key, timestamps, values, true, name, args):
         "median_true_length": float(np.median([e - s + 1 for s, e in true])),
         "error": "",
     }
-    detector = make_detector(name, args.seed, args.lstm_params)
+    detector = make_detector(name, seed, args.lstm_params, values, args.window, step)
     timer = _FitTimer(detector)
     try:
         with stopwatch() as watch:
@@ -242,7 +322,26 @@ def run_one(subset, key, timestamps, values, true, name, args):
         row.update(timestamp_scores_metrics(scores, intervals_to_labels(true, n)))
     except ValueError as exc:
         row["error"] = f"metrics: {exc}"
+    if isinstance(detector, LSTMGANAnomalyDetector):
+        row.update(_reconstruction_only(detector, values, true, args.window, step))
     return row
+
+
+def _reconstruction_only(detector, values, true, window, step):
+    """The same fitted detector scored by its reconstruction error alone (latent_weight=0)."""
+    windows, starts = make_windows(values, window, step)
+    n = len(values)
+    errors = detector.reconstruction_error(windows.reshape(len(windows), -1))
+    scores = windows_to_timestamps(errors, starts, n, window=window)
+    predicted = find_intervals(scores, z=3.0, min_gap=window)
+    counts = overlap_segment_scores([(i.start, i.end) for i in predicted], true)
+    metrics = timestamp_scores_metrics(scores, intervals_to_labels(true, n))
+    return {
+        "reconstruction_only_tp": counts["tp"],
+        "reconstruction_only_fp": counts["fp"],
+        "reconstruction_only_fn": counts["fn"],
+        "reconstruction_only_roc_auc": metrics["roc_auc"],
+    }
 
 
 def _num(value):
@@ -254,8 +353,31 @@ def _num(value):
         return float("nan")
 
 
+def _mean_sd(values, digits=3):
+    values = [v for v in values if math.isfinite(v)]
+    if not values:
+        return "–"
+    if len(values) == 1:
+        return fmt(values[0], digits)
+    return f"{fmt(float(np.mean(values)), digits)} ± {fmt(float(np.std(values)), digits)}"
+
+
+def _reconstruction_only_rows(rows):
+    """Rows of the default detector re-scored by reconstruction alone (same fits)."""
+    derived = []
+    for r in rows:
+        if r["detector"] != "lstmgan" or r.get("reconstruction_only_tp") in (None, ""):
+            continue
+        copy = dict(r, detector=RECONSTRUCTION_ONLY, average_precision="")
+        for key in ("tp", "fp", "fn", "roc_auc"):
+            copy[key] = r[f"reconstruction_only_{key}"]
+        derived.append(copy)
+    return derived
+
+
 def summarise(rows, skipped, args):
     """Markdown summary of the rows (dicts, possibly read back from CSV)."""
+    rows = rows + _reconstruction_only_rows(rows)
     lines = [
         "# NAB benchmark (Orion protocol: unsupervised, train = test)",
         "",
@@ -265,11 +387,13 @@ def summarise(rows, skipped, args):
             if args.step is not None
             else "max(1, n // 1000) (~1000 windows per series)"
         )
-        + f", seed {args.seed}, detect_intervals defaults (window-level scores, local z-score with z=3, flags less than a window apart merged). "
+        + f", seeds {' '.join(map(str, args.seeds))}, detect_intervals defaults (window-level scores, local z-score with z=3, flags less than a window apart merged). "
         "F1 = overlapping-segment F1 of tp/fp/fn summed over the subset's series; "
         "AUC / AP = mean over series of per-timestamp ROC-AUC / average precision; "
         "fit s = median seconds of one fit; TadGAN / AER = Orion 0.7.1 published F1 "
-        "(TadGAN: step 1, full training, so not like-for-like on cost).",
+        "(TadGAN: step 1, full training, so not like-for-like on cost). "
+        f"`{RECONSTRUCTION_ONLY}` is the same fits of `lstmgan` scored by their "
+        "reconstruction error alone (`latent_weight=0`).",
         "",
         f"LSTMGANAnomalyDetector overrides: `{args.lstm_params}`."
         if args.lstm_params
@@ -283,11 +407,7 @@ def summarise(rows, skipped, args):
         "subset",
         "detector",
         "series",
-        "tp",
-        "fp",
-        "fn",
-        "P",
-        "R",
+        "seeds",
         "F1",
         "TadGAN F1",
         "AER F1",
@@ -297,48 +417,95 @@ def summarise(rows, skipped, args):
         "errors",
     ]
     table = []
+    subset_auc = {}
     for subset in subsets:
         short = SHORT[subset]
-        for name in DETECTORS:
+        for name in SUMMARY_ORDER:
             sub = [r for r in rows if r["subset"] == subset and r["detector"] == name]
             if not sub:
                 continue
             ok = [r for r in sub if r.get("tp") not in (None, "")]
-            pooled = sum_overlap_scores(
-                [{k: int(_num(r[k])) for k in ("tp", "fp", "fn")} for r in ok]
-            )
-            aucs = [_num(r.get("roc_auc")) for r in ok]
-            aps = [_num(r.get("average_precision")) for r in ok]
+            seeds = sorted({int(_num(r["seed"])) for r in ok})
+            f1s, aucs, aps = [], [], []
+            for seed in seeds:
+                of_seed = [r for r in ok if int(_num(r["seed"])) == seed]
+                pooled = sum_overlap_scores(
+                    [{k: int(_num(r[k])) for k in ("tp", "fp", "fn")} for r in of_seed]
+                )
+                f1s.append(pooled["f1"])
+                aucs.append(float(np.nanmean([_num(r.get("roc_auc")) for r in of_seed])))
+                aps.append(float(np.nanmean([_num(r.get("average_precision")) for r in of_seed])))
+            subset_auc[(short, name)] = (aucs, f1s)
             n_err = sum(1 for r in sub if r.get("error"))
             table.append(
                 [
                     short,
                     name,
-                    len(ok),
-                    pooled["tp"],
-                    pooled["fp"],
-                    pooled["fn"],
-                    fmt(pooled["precision"]),
-                    fmt(pooled["recall"]),
-                    fmt(pooled["f1"]),
+                    len({r["series"] for r in ok}),
+                    len(seeds),
+                    _mean_sd(f1s),
                     fmt(PUBLISHED_F1["TadGAN"].get(short, float("nan"))),
                     fmt(PUBLISHED_F1["AER"].get(short, float("nan"))),
-                    fmt(float(np.nanmean(aucs)) if any(map(math.isfinite, aucs)) else float("nan")),
-                    fmt(float(np.nanmean(aps)) if any(map(math.isfinite, aps)) else float("nan")),
+                    _mean_sd(aucs),
+                    _mean_sd(aps),
                     fmt(median([_num(r.get("fit_seconds")) for r in ok]), 1),
                     n_err,
                 ]
             )
+    orion = [SHORT[s] for s in subsets if SHORT[s] in PUBLISHED_F1["TadGAN"]]
+    overall = []
+    for name in SUMMARY_ORDER:
+        if not all((short, name) in subset_auc for short in orion) or not orion:
+            continue
+        per_seed_auc = np.array([subset_auc[(short, name)][0] for short in orion])
+        at_or_above_tadgan = sum(
+            np.mean(subset_auc[(short, name)][1]) >= PUBLISHED_F1["TadGAN"][short]
+            for short in orion
+        )
+        above_aer = sum(
+            np.mean(subset_auc[(short, name)][1]) > PUBLISHED_F1["AER"][short] for short in orion
+        )
+        fits = [
+            _num(r.get("fit_seconds"))
+            for r in rows
+            if r["detector"] == name and r.get("tp") not in (None, "")
+        ]
+        overall.append(
+            [
+                name,
+                len(orion),
+                _mean_sd(list(per_seed_auc.mean(axis=0))),
+                f"{at_or_above_tadgan} / {len(orion)}",
+                f"{above_aer} / {len(orion)}",
+                fmt(median(fits), 1),
+            ]
+        )
     lines += [
         "## Per subset",
         "",
+        "Mean ± standard deviation over seeds (F1 of each seed's summed tp/fp/fn; AUC and "
+        "AP averaged over the subset's series per seed). `pca` and `matrix_profile` do not "
+        "depend on a seed and run once.",
+        "",
         markdown_table(headers, table, align="ll" + "r" * (len(headers) - 2)),
+        "",
+        "## Over the Orion subsets",
+        "",
+        "Mean per-timestamp ROC-AUC over the Orion subsets present (mean ± sd over seeds), "
+        "subsets where the mean F1 is at or above TadGAN's / above AER's published F1, "
+        "median fit seconds over all series.",
+        "",
+        markdown_table(
+            ["detector", "subsets", "mean AUC", "F1 >= TadGAN", "F1 > AER", "median fit s"],
+            overall,
+            align="l" + "r" * 5,
+        ),
         "",
     ]
 
     width = []
     for subset in subsets:
-        for name in DETECTORS:
+        for name in SUMMARY_ORDER:
             sub = [
                 r
                 for r in rows
@@ -390,6 +557,7 @@ def summarise(rows, skipped, args):
             [
                 r["series"],
                 r["detector"],
+                r.get("seed", ""),
                 r.get("n_true", ""),
                 r.get("tp", ""),
                 r.get("fp", ""),
@@ -408,6 +576,7 @@ def summarise(rows, skipped, args):
             [
                 "series",
                 "detector",
+                "seed",
                 "true",
                 "tp",
                 "fp",
@@ -419,7 +588,7 @@ def summarise(rows, skipped, args):
                 "error",
             ],
             per_series,
-            align="ll" + "r" * 8 + "l",
+            align="ll" + "r" * 9 + "l",
         ),
         "",
     ]
@@ -438,8 +607,10 @@ def main(argv=None):
     parser.add_argument(
         "--step", type=int, default=None, help="window step (default: max(1, len(series) // 1000))"
     )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--detectors", nargs="+", choices=DETECTORS, default=list(DETECTORS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--detectors", nargs="+", choices=DETECTORS, default=list(DEFAULT_DETECTORS)
+    )
     parser.add_argument(
         "--lstm-param",
         action="append",
@@ -470,8 +641,8 @@ def main(argv=None):
         with open(csv_path, newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
         log(f"resume: {len(rows)} rows from {csv_path}")
-    done = {(r["series"], r["detector"]) for r in rows if not r.get("error")}
-    rows = [r for r in rows if (r["series"], r["detector"]) in done]
+    done = {(r["series"], r["detector"], int(r["seed"])) for r in rows if not r.get("error")}
+    rows = [r for r in rows if (r["series"], r["detector"], int(r["seed"])) in done]
 
     skipped = []
     log(environment_summary())
@@ -485,17 +656,28 @@ def main(argv=None):
         if args.max_series_per_subset is not None:
             keys = keys[: args.max_series_per_subset]
         for i, key in enumerate(keys, 1):
-            todo = [d for d in args.detectors if (key, d) not in done]
+            # seeds interleaved with detectors, so that machine noise hits all alike
+            todo = [
+                (name, seed)
+                for seed in args.seeds
+                for name in args.detectors
+                if (key, name, seed) not in done
+                and not (name in DETERMINISTIC and seed != args.seeds[0])
+            ]
             if not todo:
                 continue
             timestamps, values = load_series(args.data_dir, key)
             true = true_index_intervals(timestamps, labels[key])
-            for name in todo:
-                row = run_one(subset, key, timestamps, values, true, name, args)
-                rows = [r for r in rows if (r["series"], r["detector"]) != (key, name)]
+            for name, seed in todo:
+                row = run_one(subset, key, timestamps, values, true, name, seed, args)
+                rows = [
+                    r
+                    for r in rows
+                    if (r["series"], r["detector"], int(r["seed"])) != (key, name, seed)
+                ]
                 rows.append(row)
                 log(
-                    f"[{subset} {i}/{len(keys)}] {key} {name}: n={row['n_timestamps']} "
+                    f"[{subset} {i}/{len(keys)}] {key} {name} seed {seed}: n={row['n_timestamps']} "
                     f"step={row['step']} tp/fp/fn={row.get('tp')}/{row.get('fp')}/"
                     f"{row.get('fn')} auc={fmt(_num(row.get('roc_auc')))} "
                     f"n_pred={row.get('n_pred')} pred_len={fmt(_num(row.get('median_pred_length')), 0)} "
@@ -508,7 +690,9 @@ def main(argv=None):
                 (s, d): j
                 for j, (s, d) in enumerate((k, d) for k in sorted(labels) for d in DETECTORS)
             }
-            rows.sort(key=lambda r: order.get((r["series"], r["detector"]), 0))
+            rows.sort(
+                key=lambda r: (order.get((r["series"], r["detector"]), 0), int(_num(r["seed"])))
+            )
             write_csv(csv_path, rows, CSV_FIELDS)
             write_text(md_path, summarise(rows, skipped, args)[0])
 

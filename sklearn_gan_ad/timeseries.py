@@ -11,7 +11,8 @@ and anomalous stretches are extracted with :func:`find_intervals`.
 Detected intervals are evaluated against labelled ones with
 :func:`overlap_segment_scores` (the "overlapping segment" scheme used by
 Orion / TadGAN) and per-timestamp scores with
-:func:`timestamp_scores_metrics`.
+:func:`timestamp_scores_metrics`. :func:`make_seasonal_series` plants one
+anomaly of a chosen kind in a synthetic seasonal series, for checks.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "smooth_scores",
     "find_intervals",
     "intervals_to_labels",
+    "make_seasonal_series",
     "make_windows",
     "overlap_segment_scores",
     "sum_overlap_scores",
@@ -941,3 +943,104 @@ def smooth_scores(scores: ArrayLike, width: int) -> NDArray[np.float64]:
         return scores
     padded = np.pad(scores, (width // 2, width - 1 - width // 2), mode="edge")
     return np.convolve(padded, np.ones(width) / width, mode="valid")
+
+
+SYNTHETIC_ANOMALY_KINDS = ("spike", "level_shift", "frequency", "noise_burst", "flat", "shape")
+
+_ANOMALY_LENGTHS = {
+    "spike": 3,
+    "level_shift": 150,
+    "frequency": 150,
+    "noise_burst": 100,
+    "flat": 100,
+    "shape": 100,
+}
+
+
+def _seasonal_values(t, period, peak_width, speed=1.0):
+    """A sharp peak once per period on a slow wave: not a sinusoid, so shape matters."""
+    phase = (t * speed % period) / period
+    return np.exp(-((phase - 0.3) ** 2) / peak_width) + 0.3 * np.sin(2 * np.pi * t / (4 * period))
+
+
+def make_seasonal_series(
+    kind: str,
+    *,
+    n_train: int = 3000,
+    n_test: int = 2000,
+    period: int = 50,
+    noise: float = 0.05,
+    random_state=None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    """A seasonal series with one planted anomaly of a given kind, for checks and benchmarks.
+
+    The normal behaviour is a sharp peak once every ``period`` steps on a
+    slower wave, plus Gaussian noise. The training part is clean; the test
+    part, which continues it, holds one anomaly starting between 900 and 1,100
+    steps in:
+
+    - ``"spike"``: three steps raised by 3;
+    - ``"level_shift"``: 150 steps raised by 1;
+    - ``"frequency"``: 150 steps at twice the frequency;
+    - ``"noise_burst"``: 100 steps with noise of standard deviation 0.4 added;
+    - ``"flat"``: 100 steps frozen at their first value;
+    - ``"shape"``: 100 steps whose peaks are wide bumps of the same height.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`SYNTHETIC_ANOMALY_KINDS`.
+    n_train, n_test : int, default=3000, 2000
+        Lengths of the clean training part and of the test part.
+    period : int, default=50
+        Steps per season.
+    noise : float, default=0.05
+        Standard deviation of the noise.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the noise and the anomaly's position.
+
+    Returns
+    -------
+    train : ndarray of shape (n_train,)
+    test : ndarray of shape (n_test,)
+    labels : ndarray of shape (n_test,) of int
+        1 inside the planted anomaly, 0 elsewhere.
+
+    Examples
+    --------
+    >>> from sklearn_gan_ad.timeseries import make_seasonal_series
+    >>> train, test, labels = make_seasonal_series("level_shift", random_state=0)
+    >>> train.shape, test.shape, int(labels.sum())
+    ((3000,), (2000,), 150)
+    """
+    from sklearn.utils import check_random_state
+
+    if kind not in SYNTHETIC_ANOMALY_KINDS:
+        raise ValueError(f"kind must be one of {SYNTHETIC_ANOMALY_KINDS}, got {kind!r}.")
+    n_train = _check_int(n_train, "n_train", min_value=1)
+    n_test = _check_int(n_test, "n_test", min_value=1300)
+    period = _check_int(period, "period", min_value=4)
+    rng = check_random_state(random_state)
+    t = np.arange(n_train + n_test, dtype=np.float64)
+    series = _seasonal_values(t, period, 0.002) + noise * rng.randn(len(t))
+    train, test = series[:n_train], series[n_train:].copy()
+    start = 900 + int(rng.randint(0, 200))
+    length = _ANOMALY_LENGTHS[kind]
+    segment = slice(start, start + length)
+    t_segment = t[n_train:][segment]
+    segment_noise = noise * rng.randn(length)
+    if kind == "spike":
+        test[segment] += 3.0
+    elif kind == "level_shift":
+        test[segment] += 1.0
+    elif kind == "frequency":
+        test[segment] = _seasonal_values(t_segment, period, 0.002, speed=2.0) + segment_noise
+    elif kind == "noise_burst":
+        test[segment] += 0.4 * rng.randn(length)
+    elif kind == "flat":
+        test[segment] = test[start]
+    else:  # shape
+        test[segment] = _seasonal_values(t_segment, period, 0.02) + segment_noise
+    labels = np.zeros(n_test, dtype=np.int64)
+    labels[segment] = 1
+    return train, test, labels

@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 
 from sklearn_gan_ad import LSTMGANAnomalyDetector
-from sklearn_gan_ad.timeseries import detect_intervals, make_windows, overlap_segment_scores
+from sklearn_gan_ad.timeseries import (
+    SYNTHETIC_ANOMALY_KINDS,
+    detect_intervals,
+    make_seasonal_series,
+    make_windows,
+    overlap_segment_scores,
+    timestamp_scores_metrics,
+    windows_to_timestamps,
+)
 
 FAST = dict(hidden_size=16, epochs=30, random_state=0)
 DETECT = dict(window=50, step=5)
@@ -89,3 +97,51 @@ def test_frequency_change_is_found_as_an_interval_overlapping_it():
     t = np.arange(700, 900)
     series[700:900] = np.sin(2 * np.pi * t / 20) + 0.05 * rng.randn(200)
     assert found(series, (700, 899)) == (1, 0)
+
+
+def test_patch_length_auto_gives_about_25_recurrent_steps_per_window():
+    windows_100 = make_windows(sine(n=400)[0], window=100, step=10)[0]
+    detector = LSTMGANAnomalyDetector(hidden_size=8, epochs=1, random_state=0).fit(windows_100)
+    assert detector.net_.module_.patch_length == 4
+    assert detector.net_.generator_.patch_length == 4
+
+
+def test_explicit_patch_length_is_used_by_encoder_and_generator(windows):
+    detector = LSTMGANAnomalyDetector(hidden_size=8, epochs=1, patch_length=5, random_state=0)
+    detector.fit(windows)
+    assert detector.net_.module_.patch_length == detector.net_.generator_.patch_length == 5
+
+
+def test_a_window_not_a_multiple_of_the_patch_length_is_reproduced_in_full():
+    windows_23 = make_windows(sine(n=300)[0], window=23, step=3)[0]
+    detector = LSTMGANAnomalyDetector(hidden_size=8, epochs=2, patch_length=4, random_state=0)
+    assert detector.fit(windows_23).feature_scores(windows_23).shape == windows_23.shape
+
+
+def test_networks_reproduce_sharp_periodic_windows_about_as_well_as_pca():
+    from sklearn.decomposition import PCA
+
+    train, _, _ = make_seasonal_series("spike", random_state=0)
+    X = make_windows(train, window=50, step=5)[0]
+    detector = LSTMGANAnomalyDetector(hidden_size=16, epochs=40, random_state=0).fit(X)
+    # PCA's error on the same standardised windows, at 95 % of the variance
+    Z = (X - X.mean()) / X.std()
+    pca = PCA(0.95).fit(Z)
+    pca_error = ((Z - pca.inverse_transform(pca.transform(Z))) ** 2).mean()
+    assert detector.reconstruction_error(X).mean() < 2 * pca_error
+
+
+# A flat segment is easier to reproduce than the normal peaks, so reconstruction
+# scores it as *more* normal (PCA too): a known limit, measured in
+# benchmarks/synthetic_series.py rather than asserted here.
+RECONSTRUCTION_VISIBLE_KINDS = [kind for kind in SYNTHETIC_ANOMALY_KINDS if kind != "flat"]
+
+
+@pytest.mark.parametrize("kind", RECONSTRUCTION_VISIBLE_KINDS)
+def test_synthetic_anomalies_get_higher_timestamp_scores(kind):
+    train, test, labels = make_seasonal_series(kind, random_state=0)
+    detector = LSTMGANAnomalyDetector(hidden_size=16, epochs=40, random_state=0)
+    detector.fit(make_windows(train, window=50, step=5)[0])
+    windows, starts = make_windows(test, window=50, step=5)
+    scores = windows_to_timestamps(-detector.score_samples(windows), starts, len(test), window=50)
+    assert timestamp_scores_metrics(scores, labels)["roc_auc"] >= 0.9

@@ -11,10 +11,12 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.ensemble import IsolationForest
 
 from sklearn_gan_ad.timeseries import (
+    SYNTHETIC_ANOMALY_KINDS,
     Interval,
     detect_intervals,
     find_intervals,
     intervals_to_labels,
+    make_seasonal_series,
     make_windows,
     overlap_segment_scores,
     smooth_scores,
@@ -822,3 +824,23 @@ def test_pruning_drops_intervals_far_weaker_than_the_strongest():
 def test_detect_intervals_rejects_bad_interval_kwargs():
     with pytest.raises(TypeError, match="unexpected keyword"):
         detect_intervals(np.arange(10.0), _RecordingDetector(), window=3, zz=2.0)
+
+
+@pytest.mark.parametrize("kind", SYNTHETIC_ANOMALY_KINDS)
+def test_make_seasonal_series_plants_one_contiguous_anomaly_in_the_test_part(kind):
+    train, test, labels = make_seasonal_series(kind, random_state=0)
+    assert train.shape == (3000,) and test.shape == labels.shape == (2000,)
+    inside = np.flatnonzero(labels)
+    assert len(inside) > 0 and np.all(np.diff(inside) == 1)
+
+
+def test_make_seasonal_series_is_reproducible_with_a_random_state():
+    first = make_seasonal_series("shape", random_state=3)
+    second = make_seasonal_series("shape", random_state=3)
+    for a, b in zip(first, second):
+        assert_array_equal(a, b)
+
+
+def test_make_seasonal_series_rejects_an_unknown_kind():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        make_seasonal_series("earthquake")

@@ -10,7 +10,7 @@ Every family provides the same four modules so that the adversarial training loo
 """
 
 from .mlp import LatentCritic, MLPCritic, MLPDecoder, MLPEncoder
-from .recurrent import LSTMDecoder, LSTMEncoder, WindowCritic
+from .recurrent import LSTMDecoder, LSTMEncoder, RepeatedCodeLSTMDecoder, WindowCritic
 
 __all__ = [
     "LatentCritic",
@@ -19,5 +19,6 @@ __all__ = [
     "MLPCritic",
     "MLPDecoder",
     "MLPEncoder",
+    "RepeatedCodeLSTMDecoder",
     "WindowCritic",
 ]
