@@ -97,13 +97,11 @@ from sklearn_gan_ad import LSTMGANAnomalyDetector  # noqa: E402
 from sklearn_gan_ad.networks import RepeatedCodeLSTMDecoder  # noqa: E402
 from sklearn_gan_ad.timeseries import (  # noqa: E402
     detect_intervals,
-    find_intervals,
     intervals_to_labels,
     make_windows,
     overlap_segment_scores,
     sum_overlap_scores,
     timestamp_scores_metrics,
-    windows_to_timestamps,
 )
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared/data/nab"
@@ -327,13 +325,22 @@ def run_one(subset, key, timestamps, values, true, name, seed, args):
     return row
 
 
+class _ReconstructionScore:
+    """A fitted detector seen through its reconstruction error alone (``latent_weight=0``)."""
+
+    def __init__(self, detector):
+        self.detector = detector
+
+    def score_samples(self, X):
+        return -self.detector.reconstruction_error(X)
+
+
 def _reconstruction_only(detector, values, true, window, step):
-    """The same fitted detector scored by its reconstruction error alone (latent_weight=0)."""
-    windows, starts = make_windows(values, window, step)
+    """The same fitted detector scored by its reconstruction error alone, same post-processing."""
     n = len(values)
-    errors = detector.reconstruction_error(windows.reshape(len(windows), -1))
-    scores = windows_to_timestamps(errors, starts, n, window=window)
-    predicted = find_intervals(scores, z=3.0, min_gap=window)
+    predicted, scores = detect_intervals(
+        values, _ReconstructionScore(detector), window=window, step=step, fit=False
+    )
     counts = overlap_segment_scores([(i.start, i.end) for i in predicted], true)
     metrics = timestamp_scores_metrics(scores, intervals_to_labels(true, n))
     return {
