@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
+from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -84,6 +85,21 @@ _ERROR_SCALE_QUANTILE = 0.75
 # Range of epochs="auto"; the target number of steps is a class attribute.
 _AUTO_EPOCHS_RANGE = (20, 300)
 
+# The neighbour score is the mean distance to this many nearest training rows
+# in the critic's embedding (5, as the k-nearest-neighbour baseline it rivals).
+_N_NEIGHBOURS = 5
+
+# Each member keeps at most this many training rows' embeddings as the
+# neighbour reference, and at most _NEIGHBOUR_REFERENCE_ELEMENTS float64 values
+# (32 MiB): wide embeddings (windows) keep fewer rows.
+_NEIGHBOUR_REFERENCE_ROWS = 8192
+_NEIGHBOUR_REFERENCE_ELEMENTS = 2**22
+
+# An embedding at most this far from a reference row is that row itself (or an
+# exact copy of it): float64 forward passes of the same row in different
+# batches differ by rounding only, far below any distance between two rows.
+_SAME_ROW_DISTANCE = 1e-9
+
 
 def _resolve_device(device):
     if device == "auto":
@@ -130,10 +146,14 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "n_critic": [Interval(Integral, 1, None, closed="left")],
         "trim_fraction": [Interval(Real, 0, 0.5, closed="left")],
-        "prune_threshold": [Interval(Real, 0, None, closed="neither"), None],
-        "anomaly_score": [StrOptions({"reconstruction", "discriminator", "combined"})],
+        "prune_threshold": [Interval(Real, 0, None, closed="neither"), None, StrOptions({"auto"})],
+        "anomaly_score": [
+            StrOptions({"reconstruction", "discriminator", "neighbours", "combined", "auto"})
+        ],
         "discriminator_weight": [Interval(Real, 0, None, closed="left")],
         "latent_weight": [Interval(Real, 0, None, closed="left")],
+        "neighbour_weight": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "novelty": ["boolean"],
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
         "callbacks": [list, None],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
@@ -141,6 +161,14 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+    }
+
+    # What each parameter left at "auto" resolves to, without and with
+    # novelty=True; the evidence for each is in the subclasses' docstrings.
+    _auto_values = {
+        "anomaly_score": {False: "combined", True: "neighbours"},
+        "prune_threshold": {False: 2.0, True: None},
+        "neighbour_weight": {False: 0.0, True: 8.0},
     }
 
     # -- hooks for the network families ------------------------------------------
@@ -180,17 +208,31 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             return int(np.clip(round(self._auto_steps / n_batches), low, high))
         return self.epochs
 
+    def _resolved(self, name):
+        """The value of parameter ``name``, with ``"auto"`` resolved by ``novelty``."""
+        value = getattr(self, name)
+        if isinstance(value, str) and value == "auto":
+            return self._auto_values[name][bool(self.novelty)]
+        return value
+
     def _score_weights(self):
         reconstruction = self._reconstruction_component
+        combined = {
+            reconstruction: 1.0,
+            "discriminator": self.discriminator_weight,
+            "latent": self.latent_weight,
+        }
+        neighbour_weight = self._resolved("neighbour_weight")
+        if neighbour_weight:
+            # only named when used: the scorer of a detector without it stays
+            # exactly what it was before the component existed
+            combined["neighbours"] = neighbour_weight
         return {
             "reconstruction": {reconstruction: 1.0},
             "discriminator": {"discriminator": 1.0},
-            "combined": {
-                reconstruction: 1.0,
-                "discriminator": self.discriminator_weight,
-                "latent": self.latent_weight,
-            },
-        }[self.anomaly_score]
+            "neighbours": {"neighbours": 1.0},
+            "combined": combined,
+        }[self._resolved("anomaly_score")]
 
     # -- fitting ----------------------------------------------------------------------
 
@@ -306,8 +348,18 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
                 nets.append(net)
             del tensor
             error_scales = np.stack(error_scales)
+            references = None
+            if "neighbours" in self._scored_components():
+                references = self._neighbour_references(nets, X, mean, scale, n_threads)
             components = self._score_components(
-                nets, X, mean, scale, n_threads, self._scored_components(), error_scales
+                nets,
+                X,
+                mean,
+                scale,
+                n_threads,
+                self._scored_components(),
+                error_scales,
+                references=references,
             )
         scorer = EnsembleScorer(self._score_weights()).fit(components)
         train_scores = -scorer.transform(components)
@@ -330,6 +382,10 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             scorer_=scorer,
             offset_=offset,
         )
+        if references is not None:
+            fitted["neighbour_reference_"] = references
+        elif hasattr(self, "neighbour_reference_"):
+            del self.neighbour_reference_  # left by an earlier fit with the neighbour score
         for name, value in fitted.items():
             setattr(self, name, value)
         return self
@@ -344,7 +400,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         reproduce.
         """
         select_rows = None
-        if self.prune_threshold is not None:
+        if self._resolved("prune_threshold") is not None:
 
             def select_rows(net):
                 return self._rows_to_keep(net, X, mean, scale, n_threads)
@@ -360,11 +416,15 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         most planted outliers whatever the data's scale.
         """
         error_scale = self._feature_error_scale(net, X, mean, scale, n_threads)
+        # the neighbour reference only exists once the member is trained; rows
+        # are judged by the networks' own errors
+        weights = {k: w for k, w in self._score_weights().items() if k != "neighbours"}
+        names = tuple(k for k, w in weights.items() if w)
         (components,) = self._score_components(
-            [net], X, mean, scale, n_threads, self._scored_components(), error_scale[None]
+            [net], X, mean, scale, n_threads, names, error_scale[None]
         )
-        scores = ScoreCombiner(self._score_weights()).fit(components).transform(components)
-        return np.flatnonzero(scores <= self.prune_threshold)
+        scores = ScoreCombiner(weights).fit(components).transform(components)
+        return np.flatnonzero(scores <= self._resolved("prune_threshold"))
 
     def _feature_error_scale(self, net, X, mean, scale, n_threads):
         """Typical squared error of each feature (each model input element).
@@ -381,6 +441,55 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         error_scale = np.quantile(components["element_errors"], _ERROR_SCALE_QUANTILE, axis=0)
         error_scale[~(error_scale > np.finfo(np.float64).tiny)] = 1.0
         return error_scale
+
+    def _neighbour_references(self, nets, X, mean, scale, n_threads):
+        """Each member's critic embeddings of evenly spaced training rows.
+
+        Returns an array of shape ``(n_members, n_reference, width)``: at most
+        ``_NEIGHBOUR_REFERENCE_ROWS`` rows and ``_NEIGHBOUR_REFERENCE_ELEMENTS``
+        values per member.
+        """
+        with torch_threads(n_threads):
+            (_, _, first_row), *_ = self._standardised_chunks(X[:1], mean, scale)
+            width = nets[0].embed(torch.as_tensor(first_row).to(nets[0].device)).shape[1]
+            limit = max(
+                _N_NEIGHBOURS,
+                min(_NEIGHBOUR_REFERENCE_ROWS, _NEIGHBOUR_REFERENCE_ELEMENTS // width),
+            )
+            rows = np.arange(len(X))
+            if len(X) > limit:
+                rows = np.linspace(0, len(X) - 1, limit).astype(np.intp)
+            references = np.empty((len(nets), len(rows), width))
+            for index, net in enumerate(nets):
+                start = 0
+                for _, _, clipped in self._standardised_chunks(X[rows], mean, scale):
+                    embedded = net.embed(torch.as_tensor(clipped).to(net.device))
+                    references[index, start : start + len(clipped)] = embedded.cpu().numpy()
+                    start += len(clipped)
+        return references
+
+    @staticmethod
+    def _neighbour_distances(index, reference, embedded):
+        """Mean distance to the ``_N_NEIGHBOURS`` nearest reference rows but itself.
+
+        A row whose embedding coincides with a reference row's — a training
+        row, or an exact copy of one — is measured against the *other*
+        reference rows. Training rows are thus scored leave-one-out, as new
+        rows are, so that thresholds set on them hold for new rows; and
+        ``predict`` on the training rows still sees exactly the scores the
+        threshold was set on.
+        """
+        n_query = min(_N_NEIGHBOURS + 1, index.n_samples_fit_)
+        _, candidates = index.kneighbors(embedded, n_neighbors=n_query)
+        # the search's distances come from |a|^2 - 2ab + |b|^2, whose rounding
+        # hides a zero distance; the candidates' distances are recomputed exactly
+        distances = np.linalg.norm(reference[candidates] - embedded[:, None, :], axis=2)
+        distances.sort(axis=1)
+        itself = distances[:, 0] <= _SAME_ROW_DISTANCE
+        result = distances[:, :_N_NEIGHBOURS].mean(axis=1)
+        if itself.any():
+            result[itself] = distances[itself, 1 : _N_NEIGHBOURS + 1].mean(axis=1)
+        return result
 
     def _training_tensor(self, X, mean, scale):
         """Standardised, clipped float32 copy of X, filled chunk by chunk.
@@ -409,20 +518,33 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         return "discriminator" in self._scored_components()
 
     def _score_components(
-        self, nets, X, mean, scale, n_threads, names, error_scales=None, keep_elements=False
+        self,
+        nets,
+        X,
+        mean,
+        scale,
+        n_threads,
+        names,
+        error_scales=None,
+        keep_elements=False,
+        references=None,
     ):
         """Score components of X for every ensemble member, chunk by chunk.
 
         Returns one dict per member with the requested ``names`` among
         ``"reconstruction"``, ``"scaled_reconstruction"`` (needs each member's
-        per-feature ``error_scales``), ``"latent"`` and ``"discriminator"``, and
-        the per-element errors under ``"element_errors"`` when
-        ``keep_elements``. Only what is asked for is computed and kept: each
-        output is as long as X, the element errors as large as X, and the
-        discriminator needs the costliest network.
+        per-feature ``error_scales``), ``"latent"``, ``"discriminator"`` and
+        ``"neighbours"`` (needs each member's embedded training rows,
+        ``references``), and the per-element errors under
+        ``"element_errors"`` when ``keep_elements``. Only what is asked for is
+        computed and kept: each output is as long as X, the element errors as
+        large as X, and the discriminator needs the costliest network.
         """
         n_rows = len(X)
         with_discriminator = "discriminator" in names
+        indexes = None
+        if "neighbours" in names:
+            indexes = [NearestNeighbors().fit(reference) for reference in references]
         # outputs are allocated once and filled in place: appending per-chunk
         # arrays fragmented the heap and kept freed temporaries resident
         members = [{name: np.empty(n_rows) for name in names} for _ in nets]
@@ -447,6 +569,11 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
                         member["latent"][rows] = code_norm.cpu().numpy()
                     if with_discriminator:
                         member["discriminator"][rows] = residual.cpu().numpy()
+                    if indexes is not None:
+                        embedded = net.embed(x.to(net.device)).cpu().numpy()
+                        member["neighbours"][rows] = self._neighbour_distances(
+                            indexes[index], references[index], embedded
+                        )
                     if keep_elements:
                         member["element_errors"][rows] = errors
         return members
@@ -463,6 +590,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             names,
             self.feature_error_scale_,
             keep_elements,
+            references=getattr(self, "neighbour_reference_", None),
         )
 
     def _ensemble_mean(self, X, name):
@@ -572,6 +700,33 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             Higher means more anomalous.
         """
         return self._ensemble_mean(X, "latent")
+
+    def neighbour_distance(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Mean distance to the 5 nearest training samples in the critic's embedding.
+
+        The sample critic's first layer (``embedding``) of ``x`` is compared
+        with those of training samples kept at fit time
+        (``neighbour_reference_``). A training sample, or an exact copy of
+        one, is not counted as its own neighbour. Only available when the score
+        uses it (``anomaly_score="neighbours"`` or a positive
+        ``neighbour_weight``, as ``novelty=True`` resolves them).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        distances : ndarray of shape (n_samples,)
+            Higher means more anomalous.
+        """
+        check_is_fitted(self)
+        if not hasattr(self, "neighbour_reference_"):
+            raise AttributeError(
+                "neighbour_distance needs the training embeddings kept when the score "
+                "uses them: fit with novelty=True or a positive neighbour_weight"
+            )
+        return self._ensemble_mean(X, "neighbours")
 
     def feature_scores(self, X: ArrayLike) -> NDArray[np.float64]:
         """Each feature's share of the reconstruction error of each sample.

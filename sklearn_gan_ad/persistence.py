@@ -21,7 +21,7 @@ FORMAT_VERSION = 2
 
 # Fitted attributes that are plain numbers, strings or 1-D arrays.
 _FITTED_SCALARS = ("offset_", "latent_dim_", "n_threads_", "n_features_in_")
-_FITTED_ARRAYS = ("input_mean_", "input_scale_", "feature_error_scale_")
+_FITTED_ARRAYS = ("input_mean_", "input_scale_", "feature_error_scale_", "neighbour_reference_")
 
 
 def _detector_classes():
@@ -87,7 +87,11 @@ def save(detector, path: str | os.PathLike) -> None:
     }
     payload = {
         "metadata": json.dumps(metadata),
-        "arrays": {name: torch.as_tensor(getattr(detector, name)) for name in _FITTED_ARRAYS},
+        "arrays": {
+            name: torch.as_tensor(getattr(detector, name))
+            for name in _FITTED_ARRAYS
+            if hasattr(detector, name)
+        },
         "members": [
             {
                 name: {

@@ -17,7 +17,9 @@ class GANAnomalyDetector(BaseAdversarialDetector):
     f-AnoGAN's feature residual), or by a weighted sum of the standardised
     reconstruction, discriminator and latent scores (``anomaly_score="combined"``); the
     latent score is the code's squared norm, which the critic on codes makes
-    a prior log-density.
+    a prior log-density. When the training rows are known to be normal
+    (``novelty=True``), a row is anomalous when it lies far from every training
+    row in the row critic's embedding (``anomaly_score="neighbours"``).
 
     Parameters
     ----------
@@ -55,7 +57,7 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         Share of each batch, the worst reconstructed, left out of the
         reconstruction loss, so that anomalies in the training data are not
         learnt as normal.
-    prune_threshold : float or None, default=2.0
+    prune_threshold : float, None or "auto", default="auto"
         Each member trains half of its epochs on every row, scores them, and
         trains the rest without the rows whose score is more than
         ``prune_threshold`` robust standard deviations above the training
@@ -63,10 +65,17 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         learn to reproduce, while clean data loses few rows. On ADBench this
         raised the unsupervised mean ROC-AUC and average precision (see the
         docs' benchmark page). ``None`` trains on every row throughout.
-    anomaly_score : {"reconstruction", "discriminator", "combined"}, default="combined"
+        ``"auto"`` is 2.0, or ``None`` with ``novelty=True``: clean rows hold
+        nothing to prune.
+    anomaly_score : {"reconstruction", "discriminator", "neighbours", "combined", "auto"}, \
+            default="auto"
         Which anomaly evidence :meth:`score_samples` uses: the reconstruction
-        error, the critic's feature residual, or the weighted sum of the
-        standardised reconstruction, discriminator and latent scores.
+        error, the critic's feature residual, the distance to the nearest
+        training rows in the critic's embedding (:meth:`neighbour_distance`),
+        or the weighted sum of the standardised reconstruction,
+        discriminator, latent and neighbour scores. ``"auto"`` is
+        ``"combined"``, or ``"neighbours"`` with ``novelty=True`` (see
+        ``novelty``).
     discriminator_weight : float, default=0.0
         Weight of the standardised discriminator score in ``anomaly_score="combined"``.
         The default leaves it out: on the ADBench benchmark every positive
@@ -75,6 +84,33 @@ class GANAnomalyDetector(BaseAdversarialDetector):
     latent_weight : float, default=0.25
         Weight of the standardised latent score (:meth:`latent_score`) in
         ``anomaly_score="combined"``.
+    neighbour_weight : float or "auto", default="auto"
+        Weight of the standardised neighbour score
+        (:meth:`neighbour_distance`: the mean distance, in the row critic's
+        first hidden layer, to the 5 nearest training rows) in
+        ``anomaly_score="combined"``. ``"auto"`` is 0, or 8 with
+        ``novelty=True``: on clean ADBench rows (3 seeds) weights 4 and 8
+        scored 0.943 and 0.944 mean ROC-AUC. The neighbour distance alone
+        (``anomaly_score="neighbours"``) scored 0.947, which is why
+        ``novelty=True`` uses it alone. A positive weight keeps the training
+        rows' embeddings (``neighbour_reference_``).
+    novelty : bool, default=False
+        Whether the training rows are known to be normal (scikit-learn's
+        novelty detection, as ``LocalOutlierFactor(novelty=True)``). It only
+        changes what the parameters left at ``"auto"`` resolve to —
+        ``anomaly_score`` (``"neighbours"``), ``prune_threshold`` (``None``)
+        and ``neighbour_weight`` (8) — to the values
+        measured best on clean training rows; ``novelty=False`` scores exactly
+        as the defaults did before the option existed. Training is the same
+        in both modes. ``contamination`` keeps its meaning. On ADBench with
+        clean training rows (15 datasets, 5 seeds) ``novelty=True`` scored a
+        mean ROC-AUC of 0.946 and AP of 0.725, against 0.902 and 0.603 for
+        the defaults, 0.927 / 0.662 for ``LocalOutlierFactor(novelty=True)``,
+        0.878 / 0.528 for ``IsolationForest`` and 0.948 / 0.733 for a plain
+        5-nearest-neighbour distance. Do not set it for unlabelled data that
+        may hold anomalies: there it scored 0.763 against 0.858 for the
+        defaults (neighbour distances see a cluster of training anomalies as
+        normal). See the user guide's "Clean training data".
     contamination : "auto" or float, default="auto"
         Expected share of outliers. ``"auto"`` flags samples whose combined
         anomaly score is more than 3 robust standard deviations above the
@@ -118,6 +154,10 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         The latent size used.
     input_mean_, input_scale_ : ndarray of shape (n_features,)
         Standardisation learnt on the training data.
+    neighbour_reference_ : ndarray of shape (n_estimators, n_reference, width)
+        Each member's critic embedding of evenly spaced training rows (all of
+        them up to 8,192, and at most 4,194,304 values — 32 MiB — per member),
+        kept only when the score uses :meth:`neighbour_distance`.
     feature_error_scale_ : ndarray of shape (n_estimators, n_features)
         Each member's upper quartile (75th percentile) of the squared
         reconstruction error per feature on the training rows; the
@@ -169,10 +209,12 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         reconstruction_weight=10.0,
         n_critic=1,
         trim_fraction=0.0,
-        prune_threshold=2.0,
-        anomaly_score="combined",
+        prune_threshold="auto",
+        anomaly_score="auto",
         discriminator_weight=0.0,
         latent_weight=0.25,
+        neighbour_weight="auto",
+        novelty=False,
         contamination="auto",
         callbacks=None,
         device="cpu",
@@ -195,6 +237,8 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         self.anomaly_score = anomaly_score
         self.discriminator_weight = discriminator_weight
         self.latent_weight = latent_weight
+        self.neighbour_weight = neighbour_weight
+        self.novelty = novelty
         self.contamination = contamination
         self.callbacks = callbacks
         self.device = device

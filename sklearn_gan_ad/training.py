@@ -392,3 +392,12 @@ class AdversarialNet(NeuralNet):
                 difference = critic.features(x) - critic.features(reconstruction)
                 residual = difference.pow(2).mean(dim=1)
         return reconstruction, residual, codes.pow(2).sum(dim=1)
+
+    def embed(self, x):
+        """The sample critic's :meth:`embedding` of a float64 batch, without autograd.
+
+        The neighbour score measures distances between rows in this space.
+        """
+        _, _, critic = self.scoring_modules()
+        with torch.inference_mode():
+            return critic.embedding(x)

@@ -8,6 +8,9 @@ from sklearn_gan_ad import GANAnomalyDetector, LSTMGANAnomalyDetector
 FAST = dict(epochs=3, batch_size=32, n_estimators=2, random_state=0)
 DETECTORS = [
     GANAnomalyDetector(hidden_layer_sizes=(16,), **FAST),
+    # the neighbour score keeps training embeddings: subset invariance, pickling
+    # and fit idempotence must hold for it too
+    GANAnomalyDetector(hidden_layer_sizes=(16,), novelty=True, **FAST),
     LSTMGANAnomalyDetector(hidden_size=8, **FAST),
 ]
 

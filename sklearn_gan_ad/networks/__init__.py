@@ -5,7 +5,8 @@ Every family provides the same four modules so that the adversarial training loo
 
 - an encoder ``E`` mapping a sample to a latent code,
 - a generator ``G`` mapping a latent code back to a sample,
-- a critic on samples whose :meth:`features` give the feature-matching score,
+- a critic on samples whose :meth:`features` give the feature-matching score and
+  whose :meth:`embedding` is the space of the neighbour score,
 - a critic on latent codes.
 """
 

@@ -55,6 +55,16 @@ class MLPCritic(nn.Module):
     def features(self, x):
         return self.body(x)
 
+    def embedding(self, x):
+        """The first hidden layer: the space in which neighbour distances are measured.
+
+        Deeper layers are shaped by the real/fake game and merge rows the critic
+        need not tell apart; on ADBench with clean training rows, 5-neighbour
+        distances here scored a higher ROC-AUC than in the last hidden layer or
+        in the latent codes (docs' benchmark page).
+        """
+        return self.body[:2](x)
+
     def forward(self, x):
         return self.head(self.body(x)).squeeze(-1)
 

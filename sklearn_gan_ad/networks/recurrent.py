@@ -136,5 +136,9 @@ class WindowCritic(nn.Module):
     def features(self, x):
         return self._feature_map(x).flatten(1)
 
+    def embedding(self, x):
+        """The first convolution's output, flattened: the space of neighbour distances."""
+        return self.body[:2](x.transpose(1, 2)).flatten(1)
+
     def forward(self, x):
         return self.head(self._feature_map(x).mean(dim=2)).squeeze(-1)
