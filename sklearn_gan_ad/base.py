@@ -460,12 +460,11 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             if len(X) > limit:
                 rows = np.linspace(0, len(X) - 1, limit).astype(np.intp)
             references = np.empty((len(nets), len(rows), width))
-            for index, net in enumerate(nets):
-                start = 0
-                for _, _, clipped in self._standardised_chunks(X[rows], mean, scale):
-                    embedded = net.embed(torch.as_tensor(clipped).to(net.device))
-                    references[index, start : start + len(clipped)] = embedded.cpu().numpy()
-                    start += len(clipped)
+            # each chunk is standardised once and embedded by every member
+            for chunk_rows, _, clipped in self._standardised_chunks(X[rows], mean, scale):
+                x = torch.as_tensor(clipped)
+                for index, net in enumerate(nets):
+                    references[index, chunk_rows] = net.embed(x.to(net.device)).cpu().numpy()
         return references
 
     @staticmethod

@@ -19,7 +19,9 @@ import torch
 FORMAT_NAME = "sklearn-gan-ad"
 FORMAT_VERSION = 2
 
-# Fitted attributes that are plain numbers, strings or 1-D arrays.
+# Fitted attributes that are plain numbers or strings, and those that are arrays
+# (an array attribute a detector does not have, such as neighbour_reference_
+# without the neighbour score, is not written).
 _FITTED_SCALARS = ("offset_", "latent_dim_", "n_threads_", "n_features_in_")
 _FITTED_ARRAYS = ("input_mean_", "input_scale_", "feature_error_scale_", "neighbour_reference_")
 
