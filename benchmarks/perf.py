@@ -122,6 +122,7 @@ import sklearn_gan_ad.scoring as scoring_module  # noqa: E402
 from sklearn_gan_ad import GANAnomalyDetector, LSTMGANAnomalyDetector  # noqa: E402
 from sklearn_gan_ad._threads import choose_n_threads  # noqa: E402
 from sklearn_gan_ad.base import BaseAdversarialDetector, _training_seed  # noqa: E402
+from sklearn_gan_ad.networks import MemberStack  # noqa: E402
 from sklearn_gan_ad.timeseries import make_windows  # noqa: E402
 from sklearn_gan_ad.training import AdversarialNet  # noqa: E402
 
@@ -345,6 +346,13 @@ def package_freezes_critics():
         return False
 
 
+def _member_module(cls, kwargs, n_members):
+    """The module the package builds for one spec: natively batched, or a MemberStack."""
+    if getattr(cls, "takes_member_axis", False):
+        return cls(n_members=n_members, **kwargs)
+    return MemberStack(cls, n_members=n_members, **kwargs)
+
+
 def bare_fit(
     X,
     specs,
@@ -361,97 +369,96 @@ def bare_fit(
 
     Mirrors :class:`sklearn_gan_ad.training.AdversarialNet` step for step (and draw for
     draw from torch's global generator), without skorch, validation, scaling or the
-    scoring pass: each critic called once on real and fake stacked, one generator call
-    on encoded and prior codes stacked, the package's loss expressions, ``n_members``
-    ensemble members trained one after the other with seeds ``seed + member``. With
-    the same seed both runs agree to the last bit; the report prints the first
-    member's last-epoch loss of both as the check. ``adam_kwargs`` are the fitted
-    net's optimizer defaults (lr, betas, fused, ...); ``freeze_critics`` turns off the
-    critics' weight gradients during the generator step.
+    scoring pass: all ``n_members`` ensemble members in one set of batched modules
+    (the package's network classes with the member axis), every member shuffling
+    its own rows each epoch, prior draws with a member axis, each critic called once
+    on real and fake stacked, one generator call on encoded and prior codes stacked,
+    losses summed over members. With the same seed both runs agree to the last bit;
+    the report prints the last-epoch reconstruction loss (mean over members) of both
+    as the check. ``adam_kwargs`` are the fitted net's optimizer defaults (lr, betas,
+    fused, ...); ``freeze_critics`` turns off the critics' weight gradients during the
+    generator step.
     """
     from torch.nn import functional as F
 
+    def member_loss(per_sample):
+        return per_sample.mean(dim=1).sum()
+
+    def bce(out, target):
+        return F.binary_cross_entropy_with_logits(out, target, reduction="none")
+
     previous = torch.get_num_threads()
     torch.set_num_threads(n_threads)
-    first_member_loss = float("nan")
     try:
         start = time.perf_counter()
         data = torch.as_tensor(X, dtype=torch.float32)
-        bce = F.binary_cross_entropy_with_logits
-        setup = 0.0
-        for member in range(n_members):
-            member_start = time.perf_counter()
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed + member)
-                encoder = specs["module"][0](**specs["module"][1])
-                generator = specs["generator"][0](**specs["generator"][1])
-                critic_x = specs["critic_x"][0](**specs["critic_x"][1])
-                critic_z = specs["critic_z"][0](**specs["critic_z"][1])
-                generator_params = [*encoder.parameters(), *generator.parameters()]
-                optimizer_g = torch.optim.Adam(generator_params, **adam_kwargs)
-                critic_params = [*critic_x.parameters(), *critic_z.parameters()]
-                optimizer_c = torch.optim.Adam(critic_params, **adam_kwargs)
-                setup += time.perf_counter() - member_start
-                n_rows = len(data)
-                last_epoch_rec = torch.zeros(())
-                n_last = 0
-                for epoch in range(epochs):
-                    order = torch.randperm(n_rows)
-                    for first in range(0, n_rows, batch_size):
-                        x = data[order[first : first + batch_size]]
-                        b = x.shape[0]
-                        # critic step: each critic sees real and fake stacked in one call
-                        z = torch.randn(b, latent_dim)
-                        with torch.no_grad():
-                            x_fake = generator(z)
-                            z_encoded = encoder(x)
-                        out_x = critic_x(torch.cat([x, x_fake]))
-                        real_x, fake_x = out_x[:b], out_x[b:]
-                        out_z = critic_z(torch.cat([z, z_encoded]))
-                        real_z, fake_z = out_z[:b], out_z[b:]
-                        loss_c = (
-                            bce(real_x, torch.ones_like(real_x))
-                            + bce(fake_x, torch.zeros_like(fake_x))
-                        ) + (
-                            bce(real_z, torch.ones_like(real_z))
-                            + bce(fake_z, torch.zeros_like(fake_z))
-                        )
-                        optimizer_c.zero_grad(set_to_none=True)
-                        loss_c.backward()
-                        optimizer_c.step()
-                        # generator step
-                        if freeze_critics:
-                            for p in critic_params:
-                                p.requires_grad_(False)
-                        z = torch.randn(b, latent_dim)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            encoder, generator, critic_x, critic_z = (
+                _member_module(*specs[name], n_members)
+                for name in ("module", "generator", "critic_x", "critic_z")
+            )
+            generator_params = [*encoder.parameters(), *generator.parameters()]
+            optimizer_g = torch.optim.Adam(generator_params, **adam_kwargs)
+            critic_params = [*critic_x.parameters(), *critic_z.parameters()]
+            optimizer_c = torch.optim.Adam(critic_params, **adam_kwargs)
+            setup = time.perf_counter() - start
+            n_rows = len(data)
+            last_epoch_rec = torch.zeros(())
+            n_last = 0
+            for epoch in range(epochs):
+                order = torch.stack([torch.randperm(n_rows) for _ in range(n_members)])
+                for first in range(0, n_rows, batch_size):
+                    x = data[order[:, first : first + batch_size]]
+                    b = x.shape[1]
+                    # critic step: each critic sees real and fake stacked in one call
+                    z = torch.randn(n_members, b, latent_dim)
+                    with torch.no_grad():
+                        x_fake = generator(z)
                         z_encoded = encoder(x)
-                        generated = generator(torch.cat([z_encoded, z]))
-                        reconstruction, from_prior = generated[:b], generated[b:]
-                        out_x = critic_x(from_prior)
-                        out_z = critic_z(z_encoded)
-                        adversarial = bce(out_x, torch.ones_like(out_x)) + bce(
-                            out_z, torch.ones_like(out_z)
-                        )
-                        rec = (reconstruction - x).pow(2).flatten(1).mean(dim=1).mean()
-                        loss_g = adversarial + 10.0 * rec
-                        optimizer_g.zero_grad(set_to_none=True)
-                        loss_g.backward()
-                        optimizer_g.step()
-                        if freeze_critics:
-                            for p in critic_params:
-                                p.requires_grad_(True)
-                        if epoch == epochs - 1:
-                            last_epoch_rec = last_epoch_rec + rec.detach()
-                            n_last += 1
-            if member == 0:
-                first_member_loss = float(last_epoch_rec) / max(n_last, 1)
+                    out_x = critic_x(torch.cat([x, x_fake], dim=1))
+                    real_x, fake_x = out_x[:, :b], out_x[:, b:]
+                    out_z = critic_z(torch.cat([z, z_encoded], dim=1))
+                    real_z, fake_z = out_z[:, :b], out_z[:, b:]
+                    loss_c = member_loss(
+                        bce(real_x, torch.ones_like(real_x)) + bce(fake_x, torch.zeros_like(fake_x))
+                    ) + member_loss(
+                        bce(real_z, torch.ones_like(real_z)) + bce(fake_z, torch.zeros_like(fake_z))
+                    )
+                    optimizer_c.zero_grad(set_to_none=True)
+                    loss_c.backward()
+                    optimizer_c.step()
+                    # generator step
+                    if freeze_critics:
+                        for p in critic_params:
+                            p.requires_grad_(False)
+                    z = torch.randn(n_members, b, latent_dim)
+                    z_encoded = encoder(x)
+                    generated = generator(torch.cat([z_encoded, z], dim=1))
+                    reconstruction, from_prior = generated[:, :b], generated[:, b:]
+                    out_x = critic_x(from_prior)
+                    out_z = critic_z(z_encoded)
+                    adversarial = member_loss(bce(out_x, torch.ones_like(out_x))) + member_loss(
+                        bce(out_z, torch.ones_like(out_z))
+                    )
+                    rec = (reconstruction - x).pow(2).flatten(2).mean(dim=2).mean(dim=1)
+                    loss_g = adversarial + 10.0 * rec.sum()
+                    optimizer_g.zero_grad(set_to_none=True)
+                    loss_g.backward()
+                    optimizer_g.step()
+                    if freeze_critics:
+                        for p in critic_params:
+                            p.requires_grad_(True)
+                    if epoch == epochs - 1:
+                        last_epoch_rec = last_epoch_rec + rec.detach().mean()
+                        n_last += 1
         total = time.perf_counter() - start
     finally:
         torch.set_num_threads(previous)
     return {
         "seconds": total,
         "setup_seconds": setup,
-        "last_epoch_reconstruction_loss": first_member_loss,
+        "last_epoch_reconstruction_loss": float(last_epoch_rec) / max(n_last, 1),
     }
 
 
@@ -483,11 +490,10 @@ def section_overhead(args, size, state):
             model_X = np.clip(
                 detector._standardise(X, detector.input_mean_, detector.input_scale_), -1e4, 1e4
             )
-            nets = list(getattr(detector, "nets_", [detector.net_]))
             adam = dict(detector.net_.optimizer_.defaults)
             info.update(
                 model_X=model_X,
-                n_members=len(nets),
+                n_members=detector.net_.n_members,
                 adam=adam,
                 freeze=package_freezes_critics(),
                 specs=detector._network_specs((X.shape[1],), latent_dim),
@@ -548,7 +554,8 @@ def section_overhead(args, size, state):
         )()
     seconds, results = interleaved(functions, args.repeats)
     med = {name: median(values) for name, values in seconds.items()}
-    n_steps = info["n_members"] * info["epochs"] * math.ceil(n_rows / info["batch_size"])
+    # one step trains every member
+    n_steps = info["epochs"] * math.ceil(n_rows / info["batch_size"])
     phase_median = median_dict(phases)
     bare_result = results["bare torch loop"]
     return {

@@ -24,7 +24,13 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._threads import choose_n_threads, torch_threads
+from ._threads import (
+    choose_n_threads,
+    choose_scoring_threads,
+    for_each_in_threads,
+    torch_threads,
+)
+from .networks import MemberStack
 from .scoring import EnsembleScorer, ScoreCombiner
 from .training import AdversarialNet
 
@@ -49,27 +55,30 @@ _SQUARED_ERROR_KNEE = 1e100
 
 
 def squared_errors(standardised, rebuilt):
-    """Elementwise squared error, compressed beyond ``_SQUARED_ERROR_KNEE``.
+    """Elementwise squared error of float64 tensors, compressed beyond ``_SQUARED_ERROR_KNEE``.
 
     Equal to ``(standardised - rebuilt) ** 2`` up to the knee; beyond it the
     curve continues with the same slope but logarithmically, so that it stays
     finite (at most about 1e203) and increasing for every finite difference.
     """
-    with np.errstate(over="ignore"):
-        difference = np.abs(standardised - rebuilt)
-    np.minimum(difference, np.finfo(np.float64).max, out=difference)
-    errors = np.square(np.minimum(difference, _SQUARED_ERROR_KNEE))
+    difference = (standardised - rebuilt).abs_()
+    if difference.max() <= _SQUARED_ERROR_KNEE:  # every ordinary input
+        return difference.square_()
+    difference.clamp_(max=np.finfo(np.float64).max)
+    errors = difference.clamp(max=_SQUARED_ERROR_KNEE).square_()
     beyond = difference > _SQUARED_ERROR_KNEE
-    if beyond.any():
-        knee_sq = _SQUARED_ERROR_KNEE**2
-        errors[beyond] = knee_sq * (1.0 + 2.0 * np.log(difference[beyond] / _SQUARED_ERROR_KNEE))
+    knee_sq = _SQUARED_ERROR_KNEE**2
+    errors[beyond] = knee_sq * (1.0 + 2.0 * torch.log(difference[beyond] / _SQUARED_ERROR_KNEE))
     return errors
 
 
-# Rows per chunk: small chunks keep the float64 activations in cache (4,096-row
-# chunks scored 1M x 20 rows 3.3x faster than 100,000-row chunks), but wide
-# data needs enough rows per chunk to amortise each call (benchmarks/perf.py).
-_CHUNK_ROWS = 4096
+# Rows per chunk (every scoring call has exactly this many, padded): small
+# chunks keep the activations of all members in cache, but each call has a
+# fixed cost. With 5 members, 2,048-row chunks scored 1M x 20 rows 1.1-1.3x
+# faster than 1,024 or 4,096; a single row costs a whole chunk (about 6 ms,
+# against 9 ms for IsolationForest). Wide data keeps at most _CHUNK_ELEMENTS
+# inputs per chunk.
+_CHUNK_ROWS = 2048
 _CHUNK_ELEMENTS = 2**21
 
 # Training rows whose per-feature errors set each feature's typical error; a
@@ -96,9 +105,11 @@ _NEIGHBOUR_REFERENCE_ROWS = 8192
 _NEIGHBOUR_REFERENCE_ELEMENTS = 2**22
 
 # An embedding at most this far from a reference row is that row itself (or an
-# exact copy of it): float64 forward passes of the same row in different
-# batches differ by rounding only, far below any distance between two rows.
-_SAME_ROW_DISTANCE = 1e-9
+# exact copy of it). Every scoring call has one shape, so a row's embedding is
+# the same bits in any call; the margin covers float32 rounding (about 1e-6
+# over a 64-wide embedding of standardised rows) should a BLAS not guarantee
+# that, and is far below the distance between two distinct rows.
+_SAME_ROW_DISTANCE = 1e-5
 
 
 def _resolve_device(device):
@@ -182,7 +193,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         return X
 
     def _work_per_step(self, model_shape, latent_dim):
-        """Rough multiply-adds of one training step, to choose the thread count."""
+        """Rough multiply-adds of one member's training step, to choose the thread count."""
         return self.batch_size * int(np.prod(model_shape)) * latent_dim * 16
 
     def _validate_input(self, X, reset):
@@ -285,9 +296,13 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             start = rows.stop
 
     def _make_net(self, model_shape, latent_dim, n_samples, device):
+        """The skorch net that trains every ensemble member at once."""
         specs = self._network_specs(model_shape, latent_dim)
         kwargs = {}
         for name, (cls, module_kwargs) in specs.items():
+            if not getattr(cls, "takes_member_axis", False):
+                # a family without a batched form runs its members one by one
+                cls, module_kwargs = MemberStack, {"member": cls, **module_kwargs}
             kwargs[name] = cls
             kwargs.update({f"{name}__{key}": value for key, value in module_kwargs.items()})
         critic_lr = self.critic_learning_rate or self.learning_rate
@@ -295,6 +310,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         return AdversarialNet(
             module_cls,
             latent_dim=latent_dim,
+            n_members=self.n_estimators,
             adversarial_loss=self.adversarial_loss,
             reconstruction_weight=self.reconstruction_weight,
             n_critic=self.n_critic,
@@ -303,7 +319,8 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             optimizer_critic__lr=critic_lr,
             max_epochs=self._resolved_epochs(n_samples),
             batch_size=min(self.batch_size, n_samples),
-            # each ensemble member gets its own copies: callbacks keep state
+            # fitted copies: callbacks keep state, and the detector's parameter
+            # must stay as the user set it
             callbacks=copy.deepcopy(list(self.callbacks or [])),
             device=device,
             verbose=self.verbose,
@@ -331,32 +348,30 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         mean, scale = self._fit_input_scaling(X)
         model_shape = self._to_model_shape(X[:1]).shape[1:]
         latent_dim = self._resolved_latent_dim(int(np.prod(model_shape)))
-        n_threads = choose_n_threads(self.n_threads, self._work_per_step(model_shape, latent_dim))
+        n_threads = choose_n_threads(
+            self.n_threads, self.n_estimators * self._work_per_step(model_shape, latent_dim)
+        )
+        scoring_threads = self._scoring_threads(X.shape[1], model_shape, latent_dim)
         with (
             torch_threads(n_threads),
             torch.random.fork_rng(
                 devices=[torch.device(device)] if device.startswith("cuda") else []
             ),
         ):
-            seed = _training_seed(self.random_state)
+            torch.manual_seed(_training_seed(self.random_state))
             tensor = self._training_tensor(X, mean, scale).to(device)
-            nets, error_scales = [], []
-            for member in range(self.n_estimators):
-                torch.manual_seed(seed + member)
-                net = self._make_net(model_shape, latent_dim, len(X), device)
-                error_scales.append(self._train_member(net, tensor, X, mean, scale, n_threads))
-                nets.append(net)
+            net = self._make_net(model_shape, latent_dim, len(X), device)
+            error_scales = self._train_members(net, tensor, X, mean, scale, scoring_threads)
             del tensor
-            error_scales = np.stack(error_scales)
             references = None
             if "neighbours" in self._scored_components():
-                references = self._neighbour_references(nets, X, mean, scale, n_threads)
+                references = self._neighbour_references(net, X, mean, scale, scoring_threads)
             components = self._score_components(
-                nets,
+                net,
                 X,
                 mean,
                 scale,
-                n_threads,
+                scoring_threads,
                 self._scored_components(),
                 error_scales,
                 references=references,
@@ -375,8 +390,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             input_mean_=mean,
             input_scale_=scale,
             feature_error_scale_=error_scales,
-            nets_=nets,
-            net_=nets[0],
+            net_=net,
             latent_dim_=latent_dim,
             n_threads_=n_threads,
             scorer_=scorer,
@@ -390,11 +404,19 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             setattr(self, name, value)
         return self
 
-    def _train_member(self, net, tensor, X, mean, scale, n_threads):
-        """Train one ensemble member; return its per-feature error scale.
+    def _scoring_threads(self, n_features, model_shape, latent_dim):
+        """Torch threads for scoring: by the work of one (fixed-shape) scoring call."""
+        rows_per_call = self._chunk_rows(np.empty((0, n_features)))
+        work_per_row = self._work_per_step(model_shape, latent_dim) / self.batch_size
+        return choose_scoring_threads(
+            self.n_threads, self.n_estimators * rows_per_call * work_per_row
+        )
 
-        With ``prune_threshold``, the member trains the first half of its epochs
-        on every row, then leaves out the rows it already scores as clear
+    def _train_members(self, net, tensor, X, mean, scale, n_threads):
+        """Train every ensemble member; return their per-feature error scales.
+
+        With ``prune_threshold``, the members train the first half of the epochs
+        on every row, then each leaves out the rows it already scores as clear
         outliers for the second half: in the unsupervised setting those are
         mostly the anomalies, which the generator would otherwise learn to
         reproduce.
@@ -409,7 +431,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         return self._feature_error_scale(net, X, mean, scale, n_threads)
 
     def _rows_to_keep(self, net, X, mean, scale, n_threads):
-        """Indices of the rows the member scores at most ``prune_threshold``.
+        """For each member, the indices of the rows it scores at most ``prune_threshold``.
 
         Scores are in robust standard units of the training rows (median 0,
         IQR-based scale 1), so the same threshold prunes few clean rows and
@@ -420,29 +442,33 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         # are judged by the networks' own errors
         weights = {k: w for k, w in self._score_weights().items() if k != "neighbours"}
         names = tuple(k for k, w in weights.items() if w)
-        (components,) = self._score_components(
-            [net], X, mean, scale, n_threads, names, error_scale[None]
-        )
-        scores = ScoreCombiner(weights).fit(components).transform(components)
-        return np.flatnonzero(scores <= self._resolved("prune_threshold"))
+        members = self._score_components(net, X, mean, scale, n_threads, names, error_scale)
+        threshold = self._resolved("prune_threshold")
+        return [
+            np.flatnonzero(ScoreCombiner(weights).fit(member).transform(member) <= threshold)
+            for member in members
+        ]
 
     def _feature_error_scale(self, net, X, mean, scale, n_threads):
-        """Typical squared error of each feature (each model input element).
+        """Each member's typical squared error of each feature (model input element).
 
         The ``_ERROR_SCALE_QUANTILE`` quantile of the squared errors, measured
         on at most ``_ERROR_SCALE_ROWS`` evenly spaced training rows;
-        a feature the member reproduces exactly (a constant column) gets scale 1.
+        a feature a member reproduces exactly (a constant column) gets scale 1.
+        Returns shape ``(n_members, n_elements)``.
         """
         if len(X) > _ERROR_SCALE_ROWS:
             X = X[np.linspace(0, len(X) - 1, _ERROR_SCALE_ROWS).astype(np.intp)]
-        (components,) = self._score_components(
-            [net], X, mean, scale, n_threads, names=(), keep_elements=True
+        members = self._score_components(
+            net, X, mean, scale, n_threads, names=(), keep_elements=True
         )
-        error_scale = np.quantile(components["element_errors"], _ERROR_SCALE_QUANTILE, axis=0)
+        error_scale = np.stack(
+            [np.quantile(m["element_errors"], _ERROR_SCALE_QUANTILE, axis=0) for m in members]
+        )
         error_scale[~(error_scale > np.finfo(np.float64).tiny)] = 1.0
         return error_scale
 
-    def _neighbour_references(self, nets, X, mean, scale, n_threads):
+    def _neighbour_references(self, net, X, mean, scale, n_threads):
         """Each member's critic embeddings of evenly spaced training rows.
 
         Returns an array of shape ``(n_members, n_reference, width)``: at most
@@ -450,8 +476,8 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         values per member.
         """
         with torch_threads(n_threads):
-            (_, _, first_row), *_ = self._standardised_chunks(X[:1], mean, scale)
-            width = nets[0].embed(torch.as_tensor(first_row).to(nets[0].device)).shape[1]
+            (_, _, first_row), *_ = self._network_batches(X[:1], mean, scale)
+            width = net.embed(first_row.to(net.device)).shape[2]
             limit = max(
                 _N_NEIGHBOURS,
                 min(_NEIGHBOUR_REFERENCE_ROWS, _NEIGHBOUR_REFERENCE_ELEMENTS // width),
@@ -459,12 +485,10 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             rows = np.arange(len(X))
             if len(X) > limit:
                 rows = np.linspace(0, len(X) - 1, limit).astype(np.intp)
-            references = np.empty((len(nets), len(rows), width))
-            # each chunk is standardised once and embedded by every member
-            for chunk_rows, _, clipped in self._standardised_chunks(X[rows], mean, scale):
-                x = torch.as_tensor(clipped)
-                for index, net in enumerate(nets):
-                    references[index, chunk_rows] = net.embed(x.to(net.device)).cpu().numpy()
+            references = np.empty((net.n_members, len(rows), width))
+            for chunk_rows, chunk, x in self._network_batches(X[rows], mean, scale):
+                embedded = net.embed(x.to(net.device))[:, : len(chunk)]
+                references[:, chunk_rows] = embedded.cpu().numpy()
         return references
 
     @staticmethod
@@ -490,6 +514,24 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             result[itself] = distances[itself, 1 : _N_NEIGHBOURS + 1].mean(axis=1)
         return result
 
+    def _network_batches(self, X, mean, scale):
+        """Yield ``(rows, standardised, x)``: chunks of X as the networks score them.
+
+        ``x`` is the clipped chunk as a float32 tensor, the last one padded with
+        zero rows so that every call to the networks has the same shape. A
+        matrix product's rounding can depend on its shape (for 1-3 rows torch
+        took another kernel whose results differed by 3e-7), never on the
+        other rows of a call of one shape: with one shape per detector, a
+        sample's score does not depend on which other samples are scored with
+        it, as scikit-learn requires, in float32 — 4.6x faster than float64
+        matrix products on the reference machine (benchmarks/perf.py).
+        """
+        n_rows = self._chunk_rows(X)
+        for rows, model_chunk, clipped in self._standardised_chunks(X, mean, scale):
+            x = torch.zeros((n_rows, *clipped.shape[1:]))
+            x[: len(clipped)] = torch.as_tensor(clipped)
+            yield rows, model_chunk, x
+
     def _training_tensor(self, X, mean, scale):
         """Standardised, clipped float32 copy of X, filled chunk by chunk.
 
@@ -503,9 +545,13 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
 
     # -- scoring --------------------------------------------------------------------
 
+    def _chunk_rows(self, X):
+        """Rows per chunk: fixed for a detector, as its inputs have a fixed width."""
+        return max(64, min(_CHUNK_ROWS, _CHUNK_ELEMENTS // max(1, X.shape[1])))
+
     def _chunks(self, X):
         """Row blocks of X of bounded size, so scoring memory does not grow with X."""
-        rows = max(64, min(_CHUNK_ROWS, _CHUNK_ELEMENTS // max(1, X.shape[1])))
+        rows = self._chunk_rows(X)
         for start in range(0, len(X), rows):
             yield X[start : start + rows]
 
@@ -518,7 +564,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
 
     def _score_components(
         self,
-        nets,
+        net,
         X,
         mean,
         scale,
@@ -539,53 +585,68 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         computed and kept: each output is as long as X, the element errors as
         large as X, and the discriminator needs the costliest network.
         """
-        n_rows = len(X)
+        n_rows, n_members = len(X), net.n_members
         with_discriminator = "discriminator" in names
         indexes = None
         if "neighbours" in names:
             indexes = [NearestNeighbors().fit(reference) for reference in references]
         # outputs are allocated once and filled in place: appending per-chunk
         # arrays fragmented the heap and kept freed temporaries resident
-        members = [{name: np.empty(n_rows) for name in names} for _ in nets]
+        outputs = {name: np.empty((n_members, n_rows)) for name in names}
         if keep_elements:
-            for member in members:
-                member["element_errors"] = np.empty((n_rows, X.shape[1]))
-        with torch_threads(n_threads):
-            for rows, model_chunk, clipped in self._standardised_chunks(X, mean, scale):
-                x = torch.as_tensor(clipped)
-                for index, (net, member) in enumerate(zip(nets, members)):
-                    rebuilt, residual, code_norm = net.score_parts(
-                        x.to(net.device), with_residual=with_discriminator
+            outputs["element_errors"] = np.empty((n_members, n_rows, X.shape[1]))
+        if "scaled_reconstruction" in names:
+            inverse_scales = torch.as_tensor(error_scales, dtype=torch.float64)[:, None, :]
+
+        def score_chunk(batch):
+            rows, model_chunk, x = batch
+            x = x.to(net.device)
+            n_chunk = len(model_chunk)
+            rebuilt, residual, code_norm = net.score_parts(x, with_residual=with_discriminator)
+            # errors against the unclipped inputs, in float64
+            standardised = torch.from_numpy(model_chunk.reshape(n_chunk, -1))
+            rebuilt = rebuilt[:, :n_chunk].reshape(n_members, n_chunk, -1)
+            rebuilt = rebuilt.cpu().to(torch.float64, memory_format=torch.contiguous_format)
+            errors = squared_errors(standardised, rebuilt)
+            if "reconstruction" in outputs:
+                outputs["reconstruction"][:, rows] = errors.mean(dim=2).numpy()
+            if "scaled_reconstruction" in outputs:
+                scaled = (errors / inverse_scales).mean(dim=2)
+                outputs["scaled_reconstruction"][:, rows] = scaled.numpy()
+            if "latent" in outputs:
+                outputs["latent"][:, rows] = code_norm[:, :n_chunk].cpu().numpy()
+            if with_discriminator:
+                outputs["discriminator"][:, rows] = residual[:, :n_chunk].cpu().numpy()
+            if indexes is not None:
+                embedded = net.embed(x)[:, :n_chunk].cpu().numpy().astype(np.float64)
+                for member, index in enumerate(indexes):
+                    outputs["neighbours"][member, rows] = self._neighbour_distances(
+                        index, references[member], embedded[member]
                     )
-                    errors = squared_errors(model_chunk, rebuilt.cpu().numpy())
-                    errors = errors.reshape(len(errors), -1)
-                    if "reconstruction" in member:
-                        member["reconstruction"][rows] = errors.mean(axis=1)
-                    if "scaled_reconstruction" in member:
-                        scaled = (errors / error_scales[index]).mean(axis=1)
-                        member["scaled_reconstruction"][rows] = scaled
-                    if "latent" in member:
-                        member["latent"][rows] = code_norm.cpu().numpy()
-                    if with_discriminator:
-                        member["discriminator"][rows] = residual.cpu().numpy()
-                    if indexes is not None:
-                        embedded = net.embed(x.to(net.device)).cpu().numpy()
-                        member["neighbours"][rows] = self._neighbour_distances(
-                            indexes[index], references[index], embedded
-                        )
-                    if keep_elements:
-                        member["element_errors"][rows] = errors
-        return members
+            if keep_elements:
+                outputs["element_errors"][:, rows] = errors.numpy()
+
+        net.scoring_modules()  # built once, before any worker thread needs them
+        workers = n_threads if net.device == "cpu" else 1
+        for_each_in_threads(score_chunk, self._network_batches(X, mean, scale), workers)
+        return [
+            {name: values[member] for name, values in outputs.items()}
+            for member in range(n_members)
+        ]
 
     def _components_for(self, X, names, keep_elements=False):
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
         return self._score_components(
-            self.nets_,
+            self.net_,
             X,
             self.input_mean_,
             self.input_scale_,
-            self.n_threads_,
+            self._scoring_threads(
+                self.n_features_in_,
+                self._to_model_shape(np.zeros((1, self.n_features_in_))).shape[1:],
+                self.latent_dim_,
+            ),
             names,
             self.feature_error_scale_,
             keep_elements,

@@ -17,7 +17,10 @@ import numpy as np
 import torch
 
 FORMAT_NAME = "sklearn-gan-ad"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+# Format 2 (0.2.0) stored one set of weights per ensemble member; it is still
+# read, its weights stacked into the batched members.
+_READABLE_VERSIONS = (2, FORMAT_VERSION)
 
 # Fitted attributes that are plain numbers or strings, and those that are arrays
 # (an array attribute a detector does not have, such as neighbour_reference_
@@ -94,16 +97,13 @@ def save(detector, path: str | os.PathLike) -> None:
             for name in _FITTED_ARRAYS
             if hasattr(detector, name)
         },
-        "members": [
-            {
-                name: {
-                    key: value.detach().cpu()
-                    for key, value in getattr(net, name + "_").state_dict().items()
-                }
-                for name in net._modules
+        "modules": {
+            name: {
+                key: value.detach().cpu()
+                for key, value in getattr(detector.net_, name + "_").state_dict().items()
             }
-            for net in detector.nets_
-        ],
+            for name in detector.net_._modules
+        },
     }
     torch.save(payload, path)
 
@@ -149,15 +149,16 @@ def load(path: str | os.PathLike):
     metadata = json.loads(payload["metadata"])
     if metadata.get("format") != FORMAT_NAME:
         raise ValueError(f"{path} is not a sklearn-gan-ad model file")
-    if metadata.get("format_version") != FORMAT_VERSION:
+    if metadata.get("format_version") not in _READABLE_VERSIONS:
         raise ValueError(
             f"{path} uses model format version {metadata.get('format_version')}; this "
-            f"version of sklearn-gan-ad reads version {FORMAT_VERSION} only"
+            f"version of sklearn-gan-ad reads versions {', '.join(map(str, _READABLE_VERSIONS))}"
         )
     return _rebuild(metadata, payload)
 
 
 def _rebuild(metadata, payload):
+    from .networks.members import member_state_from_single
     from .scoring import EnsembleScorer, ScoreCombiner
 
     cls = _detector_classes()[metadata["class"]]
@@ -190,12 +191,14 @@ def _rebuild(metadata, payload):
     detector.scorer_ = scorer
 
     model_shape = detector._to_model_shape(np.zeros((1, detector.n_features_in_))).shape[1:]
-    nets = []
-    for states in payload["members"]:
-        net = detector._make_net(model_shape, detector.latent_dim_, detector.batch_size, "cpu")
-        net.initialize()
-        for name, state in states.items():
-            getattr(net, name + "_").load_state_dict(state)
-        nets.append(net)
-    detector.nets_, detector.net_ = nets, nets[0]
+    net = detector._make_net(model_shape, detector.latent_dim_, detector.batch_size, "cpu")
+    net.initialize()
+    for name in net._modules:
+        module = getattr(net, name + "_")
+        if "modules" in payload:
+            state = payload["modules"][name]
+        else:
+            state = member_state_from_single(module, [m[name] for m in payload["members"]])
+        module.load_state_dict(state)
+    detector.net_ = net
     return detector

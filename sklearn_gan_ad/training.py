@@ -1,5 +1,12 @@
 """The adversarial training loop: a :class:`skorch.NeuralNet` with four modules.
 
+All ensemble members train together: every module takes a leading member axis
+(:mod:`sklearn_gan_ad.networks.members`), every batch holds each member's own
+rows, and the loss is the sum of the members' losses, so that one call per
+layer serves all members while each member's gradient is that of its own loss.
+Adam's state is elementwise, so each member's slice of it is what the member
+would have alone.
+
 skorch's documented multi-module pattern is followed: the encoder is ``module_``,
 the generator and the two critics are created in :meth:`initialize_module` as
 ``generator_``, ``critic_x_`` and ``critic_z_``, and the two optimizers in
@@ -20,49 +27,78 @@ from torch.nn import functional as F
 from .callbacks import DivergenceGuard, StopTraining
 
 
-class RowSubset(torch.utils.data.Dataset):
-    """Some rows of a tensor, selected by index without copying them."""
+class MemberRows(torch.utils.data.Dataset):
+    """The training rows of every ensemble member, selected by index without copying them.
 
-    def __init__(self, X, rows):
+    ``rows`` is ``None`` (every member trains on all rows of ``X``) or one index
+    tensor per member (the rows a member kept after pruning).
+    """
+
+    def __init__(self, X, n_members, rows=None):
+        if rows is not None and len(rows) != n_members:
+            raise ValueError(f"got row sets for {len(rows)} members, expected {n_members}")
         self.X = X
+        self.n_members = n_members
         self.rows = rows
 
+    def member_sizes(self):
+        if self.rows is None:
+            return [len(self.X)] * self.n_members
+        return [len(rows) for rows in self.rows]
+
     def __len__(self):
-        return len(self.rows)
+        return max(self.member_sizes())
 
     def __getitem__(self, index):
-        return self.X[self.rows[index]]
+        if self.rows is None:
+            return self.X[index].expand(self.n_members, *self.X.shape[1:])
+        return torch.stack([self.X[rows[index % len(rows)]] for rows in self.rows])
 
 
 class TensorBatches:
-    """Mini-batches sliced from one tensor (or gathered from a :class:`RowSubset`).
+    """Mini-batches of shape ``(n_members, batch, ...)``, each member in its own order.
 
     skorch's default ``DataLoader`` collates every row from a per-item
-    ``Dataset``; slicing a tensor costs one indexing operation per batch instead.
-    The shuffle draws from torch's global generator, which the detectors fork and
-    seed, so a given ``random_state`` always visits the rows in the same order.
+    ``Dataset``; here one indexing operation per batch gathers every member's
+    rows from the tensor. Each member shuffles its rows independently, so
+    members see different mini-batches, as separately trained networks would.
+    A member with fewer rows than the others (it pruned more) starts its
+    permutation again to fill the epoch, so all members take the same number of
+    steps. The permutations draw from torch's global generator, which the
+    detectors fork and seed: a given ``random_state`` always visits the rows in
+    the same order.
     """
 
     def __init__(self, dataset, batch_size=128, shuffle=False):
-        self.X = dataset.X if hasattr(dataset, "X") else dataset
-        self.rows = getattr(dataset, "rows", None)
+        if not isinstance(dataset, MemberRows):
+            dataset = MemberRows(dataset, n_members=1)
+        self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
 
-    def _n_rows(self):
-        return len(self.X) if self.rows is None else len(self.rows)
-
     def __len__(self):
-        return math.ceil(self._n_rows() / self.batch_size)
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def _member_order(self, member, n_steps_rows):
+        data = self.dataset
+        n_rows = data.member_sizes()[member]
+        device = data.X.device
+        if self.shuffle:
+            order = torch.randperm(n_rows, device=device)
+        else:
+            order = torch.arange(n_rows, device=device)
+        if data.rows is not None:
+            order = data.rows[member][order]
+        if n_rows < n_steps_rows:
+            order = order.repeat(math.ceil(n_steps_rows / n_rows))[:n_steps_rows]
+        return order
 
     def __iter__(self):
-        n_rows = self._n_rows()
-        order = torch.randperm(n_rows, device=self.X.device) if self.shuffle else None
-        if self.rows is not None:
-            order = self.rows if order is None else self.rows[order]
+        n_rows = len(self.dataset)
+        X = self.dataset.X
+        index = torch.stack([self._member_order(m, n_rows) for m in range(self.dataset.n_members)])
         for start in range(0, n_rows, self.batch_size):
-            stop = start + self.batch_size
-            yield self.X[start:stop] if order is None else self.X[order[start:stop]]
+            yield X[index[:, start : start + self.batch_size]]
 
 
 class AdversarialNet(NeuralNet):
@@ -81,6 +117,9 @@ class AdversarialNet(NeuralNet):
         The generator ``G``, the critic on samples and the critic on codes.
     latent_dim : int
         Size of the latent codes drawn from the standard normal prior.
+    n_members : int
+        Ensemble members trained together; every module gets ``n_members``
+        (see :mod:`sklearn_gan_ad.networks.members`).
     adversarial_loss : {"bce", "wasserstein"}
         Non-saturating GAN loss, or Wasserstein loss with gradient penalty.
     reconstruction_weight : float
@@ -107,6 +146,7 @@ class AdversarialNet(NeuralNet):
         critic_x,
         critic_z,
         latent_dim,
+        n_members=1,
         adversarial_loss="bce",
         reconstruction_weight=10.0,
         n_critic=1,
@@ -132,6 +172,7 @@ class AdversarialNet(NeuralNet):
         self.critic_x = critic_x
         self.critic_z = critic_z
         self.latent_dim = latent_dim
+        self.n_members = n_members
         self.adversarial_loss = adversarial_loss
         self.reconstruction_weight = reconstruction_weight
         self.n_critic = n_critic
@@ -150,13 +191,15 @@ class AdversarialNet(NeuralNet):
         ]
 
     def initialize_module(self):
-        super().initialize_module()
-        self.generator_ = self.initialized_instance(
-            self.generator, self.get_params_for("generator")
-        )
-        self.critic_x_ = self.initialized_instance(self.critic_x, self.get_params_for("critic_x"))
-        self.critic_z_ = self.initialized_instance(self.critic_z, self.get_params_for("critic_z"))
+        for name in ("module", "generator", "critic_x", "critic_z"):
+            kwargs = {"n_members": self.n_members, **self.get_params_for(name)}
+            setattr(self, name + "_", self.initialized_instance(getattr(self, name), kwargs))
         return self
+
+    def get_dataset(self, X, y=None):
+        if isinstance(X, MemberRows):
+            return X
+        return MemberRows(X, self.n_members)
 
     def initialize_optimizer(self, triggered_directly=None):
         # Adam's default betas (0.9) make adversarial games oscillate; 0.5 is
@@ -184,45 +227,60 @@ class AdversarialNet(NeuralNet):
     # -- the adversarial game -----------------------------------------------------
 
     def sample_prior(self, n_samples, device):
-        """Draw latent codes from the standard normal prior."""
-        return torch.randn(n_samples, self.latent_dim, device=device)
+        """Latent codes from the standard normal prior, ``(n_members, n_samples, latent_dim)``."""
+        return torch.randn(self.n_members, n_samples, self.latent_dim, device=device)
+
+    @staticmethod
+    def member_loss(per_sample):
+        """Sum over members of each member's mean over its batch.
+
+        ``per_sample`` has shape ``(n_members, batch)``. The sum, not a mean,
+        gives each member the gradient it would get trained alone.
+        """
+        return per_sample.mean(dim=1).sum()
 
     def _critic_objective(self, critic, real, fake):
         """Loss the critic minimises to tell ``real`` from ``fake``."""
         # one call on the stacked batch: for recurrent or small networks the
         # per-call overhead, not the batch size, dominates the cost
-        out = critic(torch.cat([real, fake]))
-        real_out, fake_out = out[: len(real)], out[len(real) :]
+        out = critic(torch.cat([real, fake], dim=1))
+        real_out, fake_out = out[:, : real.shape[1]], out[:, real.shape[1] :]
         if self.adversarial_loss == "wasserstein":
             return (
-                fake_out.mean()
-                - real_out.mean()
+                self.member_loss(fake_out)
+                - self.member_loss(real_out)
                 + self.gradient_penalty * (self._gradient_penalty(critic, real, fake))
             )
-        return F.binary_cross_entropy_with_logits(
-            real_out, torch.ones_like(real_out)
-        ) + F.binary_cross_entropy_with_logits(fake_out, torch.zeros_like(fake_out))
+        return self.member_loss(
+            F.binary_cross_entropy_with_logits(
+                real_out, torch.ones_like(real_out), reduction="none"
+            )
+            + F.binary_cross_entropy_with_logits(
+                fake_out, torch.zeros_like(fake_out), reduction="none"
+            )
+        )
 
     def _fooling_objective(self, critic, fake):
         """Loss the encoder/generator minimise to make ``fake`` pass as real."""
         out = critic(fake)
         if self.adversarial_loss == "wasserstein":
-            return -out.mean()
-        return F.binary_cross_entropy_with_logits(out, torch.ones_like(out))
+            return -self.member_loss(out)
+        return self.member_loss(
+            F.binary_cross_entropy_with_logits(out, torch.ones_like(out), reduction="none")
+        )
 
-    @staticmethod
-    def _gradient_penalty(critic, real, fake):
-        shape = (real.shape[0],) + (1,) * (real.dim() - 1)
+    def _gradient_penalty(self, critic, real, fake):
+        shape = real.shape[:2] + (1,) * (real.dim() - 2)
         alpha = torch.rand(shape, device=real.device)
         mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
         # cuDNN's RNN cannot run double backward in eval mode; the critic is in
         # train mode here, so the penalty works for the LSTM critic too.
         (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-        return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+        return self.member_loss((grad.flatten(2).norm(dim=2) - 1) ** 2)
 
     def critic_step(self, x):
-        """One update of both critics; returns their summed loss (detached)."""
-        z_prior = self.sample_prior(x.shape[0], x.device)
+        """One update of both critics; returns their summed loss (detached, mean over members)."""
+        z_prior = self.sample_prior(x.shape[1], x.device)
         with torch.no_grad():
             x_fake = self.generator_(z_prior)
             z_encoded = self.module_(x)
@@ -232,20 +290,22 @@ class AdversarialNet(NeuralNet):
         self.optimizer_critic_.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer_critic_.step()
-        return loss.detach()
+        return loss.detach() / self.n_members
 
     def reconstruction_loss(self, reconstruction, x):
-        """Mean squared error over the best-reconstructed share of the batch.
+        """Each member's mean squared error over the best-reconstructed share of its batch.
 
         The training data of an unsupervised detector holds a few anomalies;
         leaving the worst-reconstructed ``trim_fraction`` of each batch out of
-        the loss keeps the generator from learning to reproduce them.
+        the loss keeps the generator from learning to reproduce them. Returns
+        one loss per member, shape ``(n_members,)``.
         """
-        per_sample = (reconstruction - x).pow(2).flatten(1).mean(dim=1)
-        n_keep = per_sample.shape[0] - int(self.trim_fraction * per_sample.shape[0])
-        if n_keep < per_sample.shape[0]:
-            per_sample = torch.topk(per_sample, n_keep, largest=False, sorted=False).values
-        return per_sample.mean()
+        per_sample = (reconstruction - x).pow(2).flatten(2).mean(dim=2)
+        batch = per_sample.shape[1]
+        n_keep = batch - int(self.trim_fraction * batch)
+        if n_keep < batch:
+            per_sample = torch.topk(per_sample, n_keep, dim=1, largest=False, sorted=False).values
+        return per_sample.mean(dim=1)
 
     def generator_step(self, x):
         """One update of encoder and generator; returns (adversarial, reconstruction)."""
@@ -261,20 +321,21 @@ class AdversarialNet(NeuralNet):
                 param.requires_grad_(True)
 
     def _generator_update(self, x):
-        z_prior = self.sample_prior(x.shape[0], x.device)
+        batch = x.shape[1]
+        z_prior = self.sample_prior(batch, x.device)
         z_encoded = self.module_(x)
         # reconstructions and samples from the prior in one generator call
-        generated = self.generator_(torch.cat([z_encoded, z_prior]))
-        reconstruction, from_prior = generated[: len(x)], generated[len(x) :]
+        generated = self.generator_(torch.cat([z_encoded, z_prior], dim=1))
+        reconstruction, from_prior = generated[:, :batch], generated[:, batch:]
         adversarial = self._fooling_objective(self.critic_x_, from_prior) + self._fooling_objective(
             self.critic_z_, z_encoded
         )
         rec_loss = self.reconstruction_loss(reconstruction, x)
-        loss = adversarial + self.reconstruction_weight * rec_loss
+        loss = adversarial + self.reconstruction_weight * rec_loss.sum()
         self.optimizer_.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer_.step()
-        return adversarial.detach(), rec_loss.detach()
+        return adversarial.detach() / self.n_members, rec_loss.detach().mean()
 
     def train_step(self, batch, **fit_params):
         x = batch.to(self.device) if hasattr(batch, "to") else batch
@@ -314,9 +375,9 @@ class AdversarialNet(NeuralNet):
         """Train for ``epochs``; optionally on fewer rows in the second half.
 
         ``rows_for_second_half``, when given, is called with the net after half
-        of the epochs and returns the indices of the rows to train the rest
-        on. It runs inside one training run, so callbacks (early stopping,
-        the divergence guard) keep their state across the two halves.
+        of the epochs and returns, for each member, the indices of the rows it
+        trains the rest on. It runs inside one training run, so callbacks (early
+        stopping, the divergence guard) keep their state across the two halves.
         """
         self._scoring_modules = None  # the weights are about to change
         epochs = self.max_epochs if epochs is None else epochs
@@ -324,11 +385,12 @@ class AdversarialNet(NeuralNet):
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         warm_up = epochs // 2
         super().fit_loop(X, y, epochs=warm_up, **fit_params)
-        rows = torch.as_tensor(rows_for_second_half(self), device=X.device)
+        rows = [torch.as_tensor(kept, device=X.device) for kept in rows_for_second_half(self)]
         self._scoring_modules = None  # scoring the rows cached the half-trained weights
         # the kept rows are gathered batch by batch: a copy would cost as much
         # memory as the training data again
-        return super().fit_loop(RowSubset(X, rows), y, epochs=epochs - warm_up, **fit_params)
+        kept = MemberRows(X, self.n_members, rows)
+        return super().fit_loop(kept, y, epochs=epochs - warm_up, **fit_params)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         # skorch swallows KeyboardInterrupt and keeps the half-trained modules;
@@ -347,17 +409,17 @@ class AdversarialNet(NeuralNet):
     # -- inference used by the detectors -------------------------------------------
 
     def scoring_modules(self):
-        """Float64 copies of encoder, generator and sample critic, in eval mode.
+        """Copies of encoder, generator and sample critic in eval mode.
 
-        Scores are computed in float64: float32 matrix products may round
-        differently with the batch composition, and a sample's score must not
-        depend on which other samples are scored with it. The copies are made
-        once per fit and dropped by :meth:`initialize`.
+        The copies are made once per fit and dropped by :meth:`initialize`. They
+        run in float32, as trained; the detectors make every scoring call the
+        same shape, so that a sample's score does not depend on which other
+        samples are scored with it (see ``BaseAdversarialDetector._network_batches``).
         """
         cached = getattr(self, "_scoring_modules", None)
         if cached is None:
             cached = tuple(
-                copy.deepcopy(module).double().eval()
+                copy.deepcopy(module).eval()
                 for module in (self.module_, self.generator_, self.critic_x_)
             )
             self._scoring_modules = cached
@@ -372,32 +434,38 @@ class AdversarialNet(NeuralNet):
         state.pop("_scoring_modules", None)  # rebuilt on demand after loading
         return state
 
-    def score_parts(self, x, with_residual=True):
-        """Everything the scores need from one batch, without autograd.
+    def _for_every_member(self, x):
+        """``x`` seen by every member: a leading member axis, without a copy."""
+        return x.expand(self.n_members, *x.shape)
 
-        ``x`` is a float64 tensor on the net's device. Returns the
-        reconstruction ``G(E(x))``, the sample critic's mean squared feature
-        residual between ``x`` and ``G(E(x))`` (``None`` unless
-        ``with_residual``: the critic is the costliest network to run), and the
-        squared norm of the code ``E(x)`` — the prior's negative log-density up
-        to constants, meaningful because the critic on codes pushes encoded
-        samples towards the prior.
+    def score_parts(self, x, with_residual=True):
+        """Everything the scores need from one batch, for every member, without autograd.
+
+        ``x`` is a float32 tensor on the net's device, without a member axis.
+        Returns, each with a leading member axis: the reconstruction
+        ``G(E(x))``, the sample critic's mean squared feature residual between
+        ``x`` and ``G(E(x))`` (``None`` unless ``with_residual``: the critic is
+        the costliest network to run), and the squared norm of the code ``E(x)``
+        — the prior's negative log-density up to constants, meaningful because
+        the critic on codes pushes encoded samples towards the prior.
         """
         encoder, generator, critic = self.scoring_modules()
         residual = None
+        x = self._for_every_member(x)
         with torch.inference_mode():
             codes = encoder(x)
             reconstruction = generator(codes)
             if with_residual:
                 difference = critic.features(x) - critic.features(reconstruction)
-                residual = difference.pow(2).mean(dim=1)
-        return reconstruction, residual, codes.pow(2).sum(dim=1)
+                residual = difference.flatten(2).pow(2).mean(dim=2)
+        return reconstruction, residual, codes.pow(2).sum(dim=2)
 
     def embed(self, x):
-        """The sample critic's :meth:`embedding` of a float64 batch, without autograd.
+        """Every member's sample-critic :meth:`embedding` of a batch, without autograd.
 
         The neighbour score measures distances between rows in this space.
+        Returns shape ``(n_members, batch, width)``.
         """
         _, _, critic = self.scoring_modules()
         with torch.inference_mode():
-            return critic.embedding(x)
+            return critic.embedding(self._for_every_member(x)).flatten(2)

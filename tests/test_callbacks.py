@@ -61,12 +61,30 @@ def test_quiet_by_default(capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_every_ensemble_member_trains_with_its_own_callbacks():
+def test_fitting_leaves_the_callbacks_passed_by_the_user_untouched():
+    stopper = EarlyStopping(patience=5)
     detector = GANAnomalyDetector(
-        epochs=2, n_estimators=2, callbacks=[EarlyStopping(patience=5)], hidden_layer_sizes=(16,)
+        epochs=2, n_estimators=2, callbacks=[stopper], hidden_layer_sizes=(16,)
     ).fit(X)
-    first, second = (dict(net.callbacks_)["EarlyStopping"] for net in detector.nets_)
-    assert first is not second
+    assert dict(detector.net_.callbacks_)["EarlyStopping"] is not stopper
+    assert not hasattr(stopper, "best_state_")
+
+
+def test_early_stopping_restores_the_best_epoch_of_every_ensemble_member():
+    detector = GANAnomalyDetector(
+        epochs=30,
+        n_estimators=3,
+        callbacks=[EarlyStopping(patience=2, threshold=0.5)],
+        hidden_layer_sizes=(16,),
+        random_state=0,
+    ).fit(X)
+    stopper = dict(detector.net_.callbacks_)["EarlyStopping"]
+    for name, state in stopper.best_state_.items():
+        if name.startswith("optimizer"):
+            continue
+        for key, value in getattr(detector.net_, name).state_dict().items():
+            assert value.shape[0] == 3  # one slice per member, all restored
+            torch.testing.assert_close(value, state[key], rtol=0, atol=0)
 
 
 def test_a_snapshot_taken_into_an_earlier_one_reuses_its_tensors_and_equals_a_fresh_one():

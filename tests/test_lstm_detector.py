@@ -102,14 +102,18 @@ def test_frequency_change_is_found_as_an_interval_overlapping_it():
 def test_patch_length_auto_gives_about_25_recurrent_steps_per_window():
     windows_100 = make_windows(sine(n=400)[0], window=100, step=10)[0]
     detector = LSTMGANAnomalyDetector(hidden_size=8, epochs=1, random_state=0).fit(windows_100)
-    assert detector.net_.module_.patch_length == 4
-    assert detector.net_.generator_.patch_length == 4
+    assert detector.net_.module_.members[0].patch_length == 4
+    assert detector.net_.generator_.members[0].patch_length == 4
 
 
 def test_explicit_patch_length_is_used_by_encoder_and_generator(windows):
     detector = LSTMGANAnomalyDetector(hidden_size=8, epochs=1, patch_length=5, random_state=0)
     detector.fit(windows)
-    assert detector.net_.module_.patch_length == detector.net_.generator_.patch_length == 5
+    assert (
+        detector.net_.module_.members[0].patch_length
+        == detector.net_.generator_.members[0].patch_length
+        == 5
+    )
 
 
 def test_a_window_not_a_multiple_of_the_patch_length_is_reproduced_in_full():

@@ -8,8 +8,12 @@ Every family provides the same four modules so that the adversarial training loo
 - a critic on samples whose :meth:`features` give the feature-matching score and
   whose :meth:`embedding` is the space of the neighbour score,
 - a critic on latent codes.
+
+Each module takes and returns a leading ensemble-member axis
+(:mod:`~sklearn_gan_ad.networks.members`), so one call serves every member.
 """
 
+from .members import MemberLinear, MemberStack
 from .mlp import LatentCritic, MLPCritic, MLPDecoder, MLPEncoder
 from .recurrent import LSTMDecoder, LSTMEncoder, RepeatedCodeLSTMDecoder, WindowCritic
 
@@ -17,6 +21,8 @@ __all__ = [
     "LatentCritic",
     "LSTMDecoder",
     "LSTMEncoder",
+    "MemberLinear",
+    "MemberStack",
     "MLPCritic",
     "MLPDecoder",
     "MLPEncoder",

@@ -1,40 +1,54 @@
-"""Fully connected networks for tabular rows."""
+"""Fully connected networks for tabular rows, all ensemble members at once.
+
+Every module maps ``(n_members, batch, n_inputs)`` to
+``(n_members, batch, n_outputs)`` with :class:`~.members.MemberLinear` layers:
+one batched matrix product per layer serves every member.
+"""
 
 from torch import nn
 
+from .members import MemberLinear
 
-def _mlp(n_inputs, hidden_layer_sizes, negative_slope=0.2):
-    """Stack Linear + LeakyReLU blocks; returns the stack and its output width."""
+
+def _mlp(n_inputs, hidden_layer_sizes, n_members, negative_slope=0.2):
+    """Stack MemberLinear + LeakyReLU blocks; returns the stack and its output width."""
     layers = []
     width = n_inputs
     for size in hidden_layer_sizes:
-        layers += [nn.Linear(width, size), nn.LeakyReLU(negative_slope)]
+        # in place: the linear layer's output is not needed by autograd, and
+        # not allocating a second activation saves memory traffic
+        activation = nn.LeakyReLU(negative_slope, inplace=True)
+        layers += [MemberLinear(width, size, n_members), activation]
         width = size
     return nn.Sequential(*layers), width
 
 
 class MLPEncoder(nn.Module):
-    """Map rows ``(batch, n_features)`` to latent codes ``(batch, latent_dim)``."""
+    """Map rows ``(n_members, batch, n_features)`` to codes ``(n_members, batch, latent_dim)``."""
 
-    def __init__(self, n_features, latent_dim, hidden_layer_sizes=(64, 64)):
+    takes_member_axis = True
+
+    def __init__(self, n_features, latent_dim, hidden_layer_sizes=(64, 64), n_members=1):
         super().__init__()
-        self.body, width = _mlp(n_features, hidden_layer_sizes)
-        self.head = nn.Linear(width, latent_dim)
+        self.body, width = _mlp(n_features, hidden_layer_sizes, n_members)
+        self.head = MemberLinear(width, latent_dim, n_members)
 
     def forward(self, x):
         return self.head(self.body(x))
 
 
 class MLPDecoder(nn.Module):
-    """The generator: latent codes ``(batch, latent_dim)`` to rows ``(batch, n_features)``.
+    """The generator: codes ``(n_members, batch, latent_dim)`` to rows.
 
     The output is linear because rows are standardised, not bounded.
     """
 
-    def __init__(self, n_features, latent_dim, hidden_layer_sizes=(64, 64)):
+    takes_member_axis = True
+
+    def __init__(self, n_features, latent_dim, hidden_layer_sizes=(64, 64), n_members=1):
         super().__init__()
-        self.body, width = _mlp(latent_dim, tuple(reversed(hidden_layer_sizes)))
-        self.head = nn.Linear(width, n_features)
+        self.body, width = _mlp(latent_dim, tuple(reversed(hidden_layer_sizes)), n_members)
+        self.head = MemberLinear(width, n_features, n_members)
 
     def forward(self, z):
         return self.head(self.body(z))
@@ -47,10 +61,12 @@ class MLPCritic(nn.Module):
     residual): the raw real/fake output is not informative about anomalies.
     """
 
-    def __init__(self, n_features, hidden_layer_sizes=(64, 64)):
+    takes_member_axis = True
+
+    def __init__(self, n_features, hidden_layer_sizes=(64, 64), n_members=1):
         super().__init__()
-        self.body, width = _mlp(n_features, hidden_layer_sizes)
-        self.head = nn.Linear(width, 1)
+        self.body, width = _mlp(n_features, hidden_layer_sizes, n_members)
+        self.head = MemberLinear(width, 1, n_members)
 
     def features(self, x):
         return self.body(x)
@@ -72,10 +88,12 @@ class MLPCritic(nn.Module):
 class LatentCritic(nn.Module):
     """Critic on latent codes: tells prior samples from encoded rows or windows."""
 
-    def __init__(self, latent_dim, hidden_layer_sizes=(64,)):
+    takes_member_axis = True
+
+    def __init__(self, latent_dim, hidden_layer_sizes=(64,), n_members=1):
         super().__init__()
-        self.body, width = _mlp(latent_dim, hidden_layer_sizes)
-        self.head = nn.Linear(width, 1)
+        self.body, width = _mlp(latent_dim, hidden_layer_sizes, n_members)
+        self.head = MemberLinear(width, 1, n_members)
 
     def forward(self, z):
         return self.head(self.body(z)).squeeze(-1)

@@ -1,0 +1,131 @@
+"""Ensemble members as one network: every module takes a leading member axis.
+
+An ensemble of ``n_members`` small networks trained one after another spends
+most of its time in per-call overhead: hundreds of tiny kernels per step, once
+per member. Every network family instead maps ``(n_members, batch, ...)`` to
+``(n_members, batch, ...)``, so that one call serves all members. Members stay
+independent: each has its own weights (drawn one member after another), its
+own mini-batches and prior draws (:mod:`sklearn_gan_ad.training`), and the
+training loss is the *sum* of the members' losses, so each member's gradient
+is exactly the gradient of its own loss.
+
+- :class:`MemberLinear` holds the weights of all members in one tensor and
+  applies them with one batched matrix product.
+- :class:`MemberStack` runs ``n_members`` copies of any module one after
+  another; it serves modules with no batched form (torch's LSTM kernel takes a
+  single set of weights).
+
+A module class that takes the member axis itself says so with a class
+attribute ``takes_member_axis = True`` and accepts ``n_members``; the detectors
+wrap any other module class in a :class:`MemberStack`.
+"""
+
+import math
+
+import torch
+from torch import nn
+
+
+class MemberLinear(nn.Module):
+    """``n_members`` independent linear layers applied as one batched matrix product.
+
+    ``weight`` has shape ``(n_members, in_features, out_features)`` and
+    ``bias`` ``(n_members, 1, out_features)``; each member is initialised as
+    :class:`torch.nn.Linear` initialises itself (uniform in
+    ``±1 / sqrt(in_features)``).
+    """
+
+    def __init__(self, in_features, out_features, n_members=1):
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = nn.Parameter(torch.empty(n_members, in_features, out_features))
+        self.bias = nn.Parameter(torch.empty(n_members, 1, out_features))
+        bound = 1.0 / math.sqrt(in_features) if in_features else 0.0
+        with torch.no_grad():
+            # member by member, weights (in nn.Linear's layout) before bias, as
+            # n_members nn.Linear layers would draw them: one member draws the
+            # weights a single network of 0.2.0 drew
+            for member in range(n_members):
+                weight = torch.empty(out_features, in_features).uniform_(-bound, bound)
+                self.weight[member] = weight.T
+                self.bias[member].uniform_(-bound, bound)
+
+    @property
+    def n_members(self):
+        return self.weight.shape[0]
+
+    def forward(self, x):
+        """``(n_members, batch, in_features)`` to ``(n_members, batch, out_features)``."""
+        if self.out_features < self.in_features:
+            # a narrow output (a code, a critic's logit) makes a poor matrix
+            # product with the batch as rows: 1.4-4x faster with the batch as
+            # columns, in training and scoring (benchmarks/perf.py)
+            product = torch.baddbmm(
+                self.bias.transpose(1, 2), self.weight.transpose(1, 2), x.transpose(1, 2)
+            )
+            return product.transpose(1, 2)
+        return torch.baddbmm(self.bias, x, self.weight)
+
+    def extra_repr(self):
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"n_members={self.n_members}"
+        )
+
+
+class MemberStack(nn.Module):
+    """``n_members`` independently initialised copies of ``member``, run one after another.
+
+    Parameters
+    ----------
+    member : type of torch.nn.Module
+        The single-member network; it maps ``(batch, ...)`` to ``(batch, ...)``.
+    n_members : int
+        Number of copies.
+    **kwargs
+        Passed to ``member``.
+    """
+
+    def __init__(self, member, n_members=1, **kwargs):
+        super().__init__()
+        self.members = nn.ModuleList(member(**kwargs) for _ in range(n_members))
+
+    @property
+    def n_members(self):
+        return len(self.members)
+
+    def _each(self, method, x):
+        return torch.stack([getattr(member, method)(part) for member, part in zip(self.members, x)])
+
+    def forward(self, x):
+        return self._each("forward", x)
+
+    def features(self, x):
+        return self._each("features", x)
+
+    def embedding(self, x):
+        return self._each("embedding", x)
+
+
+def member_state_from_single(module, member_states):
+    """A ``module`` state dict assembled from single-network state dicts.
+
+    Model files written before ensemble members were batched (format 2) hold one
+    ``torch.nn.Linear``-style state dict per member; this maps them onto the
+    batched module's parameters.
+    """
+    state = {}
+    for name, target in module.state_dict().items():
+        if isinstance(module, MemberStack):
+            _, member, key = name.split(".", 2)
+            state[name] = member_states[int(member)][key]
+            continue
+        parts = [single[name] for single in member_states]
+        if name.endswith("weight"):  # nn.Linear keeps (out, in); MemberLinear (in, out)
+            state[name] = torch.stack([part.T for part in parts])
+        else:
+            state[name] = torch.stack([part[None] for part in parts])
+        if state[name].shape != target.shape:
+            raise ValueError(f"cannot map member weights {name!r} of shape {parts[0].shape}")
+    return state
