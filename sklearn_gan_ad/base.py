@@ -61,9 +61,13 @@ def squared_errors(standardised, rebuilt):
     curve continues with the same slope but logarithmically, so that it stays
     finite (at most about 1e203) and increasing for every finite difference.
     """
+    if standardised.abs().max() <= _SQUARED_ERROR_KNEE / 2:
+        # every ordinary input: a finite float32 reconstruction is below 4e38,
+        # so no difference reaches the knee
+        errors = (standardised - rebuilt).square_()
+        if torch.isfinite(errors.max()):
+            return errors
     difference = (standardised - rebuilt).abs_()
-    if difference.max() <= _SQUARED_ERROR_KNEE:  # every ordinary input
-        return difference.square_()
     difference.clamp_(max=np.finfo(np.float64).max)
     errors = difference.clamp(max=_SQUARED_ERROR_KNEE).square_()
     beyond = difference > _SQUARED_ERROR_KNEE
@@ -137,6 +141,10 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
 
     # optimisation steps that epochs="auto" aims at
     _auto_steps = 1500
+
+    # rows per scoring call when fewer than _CHUNK_ROWS pay for a call (None:
+    # _CHUNK_ROWS); every call is padded to it, so small inputs pay for all of it
+    _max_chunk_rows = None
 
     # latent_dim="auto" gives one latent unit per this many input features
     _features_per_latent_unit = 4
@@ -547,7 +555,8 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
 
     def _chunk_rows(self, X):
         """Rows per chunk: fixed for a detector, as its inputs have a fixed width."""
-        return max(64, min(_CHUNK_ROWS, _CHUNK_ELEMENTS // max(1, X.shape[1])))
+        limit = self._max_chunk_rows or _CHUNK_ROWS
+        return max(64, min(limit, _CHUNK_ELEMENTS // max(1, X.shape[1])))
 
     def _chunks(self, X):
         """Row blocks of X of bounded size, so scoring memory does not grow with X."""
@@ -596,7 +605,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         if keep_elements:
             outputs["element_errors"] = np.empty((n_members, n_rows, X.shape[1]))
         if "scaled_reconstruction" in names:
-            inverse_scales = torch.as_tensor(error_scales, dtype=torch.float64)[:, None, :]
+            inverse_scales = 1.0 / torch.as_tensor(error_scales, dtype=torch.float64)[:, None, :]
 
         def score_chunk(batch):
             rows, model_chunk, x = batch
@@ -611,7 +620,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             if "reconstruction" in outputs:
                 outputs["reconstruction"][:, rows] = errors.mean(dim=2).numpy()
             if "scaled_reconstruction" in outputs:
-                scaled = (errors / inverse_scales).mean(dim=2)
+                scaled = (errors * inverse_scales).mean(dim=2)
                 outputs["scaled_reconstruction"][:, rows] = scaled.numpy()
             if "latent" in outputs:
                 outputs["latent"][:, rows] = code_norm[:, :n_chunk].cpu().numpy()

@@ -120,21 +120,28 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         percentile of the training scores.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks, e.g. :class:`sklearn_gan_ad.callbacks.EarlyStopping`.
-        Every ensemble member trains with its own deep copy of them; the
-        fitted ones are in ``nets_[i].callbacks_``.
+        The net trains with deep copies of them, in ``net_.callbacks_``; they
+        act on all ensemble members at once (early stopping watches the
+        members' mean loss and restores every member's best epoch).
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to train and score; ``"auto"`` picks a GPU when torch sees one.
     n_threads : int or "auto", default="auto"
-        Torch intra-op threads during fit and scoring (the caller's setting is
-        restored afterwards); ``"auto"`` uses one thread for small networks,
-        where more threads only add synchronisation cost.
+        Threads during fit and scoring (the caller's torch setting is restored
+        afterwards). ``"auto"`` trains small networks on one thread, where
+        more threads only add synchronisation cost, and scores with every core
+        once a scoring call (2,048 rows through every member) is large enough
+        to pay for it, which it is for the defaults. Scoring threads each take
+        whole chunks, so scores do not depend on the thread count.
     n_estimators : int, default=5
-        Independently seeded GANs trained on the same data; their standardised
-        scores are averaged. On ADBench's unsupervised protocol the spread of
-        ROC-AUC across ``random_state`` values (mean over datasets) is 0.0097
-        with five members (0.0128 with four, measured with the median error
-        scale), against 0.028 for one network (measured with the first
-        defaults), at five times the training cost.
+        Independently initialised GANs trained on the same data, each on its
+        own shuffles and prior draws; their standardised scores are averaged.
+        On ADBench's unsupervised protocol the spread of ROC-AUC across
+        ``random_state`` values (mean over datasets) is 0.0097 with five
+        members (0.0128 with four, measured with the median error scale),
+        against 0.028 for one network (measured with the first defaults).
+        The members train and score as one batched network (one matrix
+        product per layer for all of them), so five cost about twice one,
+        not five times (docs' performance page).
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, prior samples and shuffling. An int gives
         bit-identical scores on CPU. The caller's global random state is never
@@ -144,10 +151,10 @@ class GANAnomalyDetector(BaseAdversarialDetector):
 
     Attributes
     ----------
-    nets_ : list of sklearn_gan_ad.training.AdversarialNet
-        The fitted skorch nets, one per ensemble member.
     net_ : sklearn_gan_ad.training.AdversarialNet
-        The first member's net; ``net_.history`` holds its losses per epoch.
+        The fitted skorch net holding every ensemble member (each module's
+        weights carry a leading member axis); ``net_.history`` holds the
+        members' mean losses per epoch.
     offset_ : float
         ``decision_function = score_samples - offset_``.
     latent_dim_ : int
@@ -166,7 +173,7 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         Robust centre and scale of each member's score components and of
         their average.
     n_threads_ : int
-        Torch threads used.
+        Torch threads used for training.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

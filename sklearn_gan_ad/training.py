@@ -27,6 +27,11 @@ from torch.nn import functional as F
 from .callbacks import DivergenceGuard, StopTraining
 
 
+def index_dtype(n_rows):
+    """The smallest integer dtype torch indexes with that can number ``n_rows`` rows."""
+    return torch.int32 if n_rows <= torch.iinfo(torch.int32).max else torch.int64
+
+
 class MemberRows(torch.utils.data.Dataset):
     """The training rows of every ensemble member, selected by index without copying them.
 
@@ -39,6 +44,10 @@ class MemberRows(torch.utils.data.Dataset):
             raise ValueError(f"got row sets for {len(rows)} members, expected {n_members}")
         self.X = X
         self.n_members = n_members
+        if rows is not None:
+            # one index per row and member: int32 halves what int64 would hold
+            dtype = index_dtype(len(X))
+            rows = [torch.as_tensor(kept, device=X.device).to(dtype) for kept in rows]
         self.rows = rows
 
     def member_sizes(self):
@@ -79,7 +88,8 @@ class TensorBatches:
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)
 
-    def _member_order(self, member, n_steps_rows):
+    def _member_order(self, member, n_steps_rows, out):
+        """Fill ``out`` with the row indices member ``member`` visits this epoch."""
         data = self.dataset
         n_rows = data.member_sizes()[member]
         device = data.X.device
@@ -89,14 +99,19 @@ class TensorBatches:
             order = torch.arange(n_rows, device=device)
         if data.rows is not None:
             order = data.rows[member][order]
-        if n_rows < n_steps_rows:
-            order = order.repeat(math.ceil(n_steps_rows / n_rows))[:n_steps_rows]
-        return order
+        for start in range(0, n_steps_rows, n_rows):
+            stop = min(start + n_rows, n_steps_rows)
+            out[start:stop] = order[: stop - start]
 
     def __iter__(self):
         n_rows = len(self.dataset)
         X = self.dataset.X
-        index = torch.stack([self._member_order(m, n_rows) for m in range(self.dataset.n_members)])
+        # filled member by member: the orders of all members never exist twice
+        index = torch.empty(
+            (self.dataset.n_members, n_rows), dtype=index_dtype(len(X)), device=X.device
+        )
+        for member, out in enumerate(index):
+            self._member_order(member, n_rows, out)
         for start in range(0, n_rows, self.batch_size):
             yield X[index[:, start : start + self.batch_size]]
 
@@ -385,7 +400,7 @@ class AdversarialNet(NeuralNet):
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         warm_up = epochs // 2
         super().fit_loop(X, y, epochs=warm_up, **fit_params)
-        rows = [torch.as_tensor(kept, device=X.device) for kept in rows_for_second_half(self)]
+        rows = rows_for_second_half(self)
         self._scoring_modules = None  # scoring the rows cached the half-trained weights
         # the kept rows are gathered batch by batch: a copy would cost as much
         # memory as the training data again

@@ -249,6 +249,7 @@ def test_windows_to_timestamps_infers_window_of_1d_values_from_last_start():
 
 def _python_calls_during(function, *args):
     """Python-level function calls made while ``function(*args)`` runs."""
+    import gc
     import sys
 
     calls = 0
@@ -257,11 +258,16 @@ def _python_calls_during(function, *args):
         nonlocal calls
         calls += event == "call"
 
+    # finalizers of garbage left by earlier tests (a scoring thread pool's
+    # weakref callbacks) would otherwise run, and count, inside the window
+    gc.collect()
+    gc.disable()
     sys.setprofile(count)
     try:
         function(*args)
     finally:
         sys.setprofile(None)
+        gc.enable()
     return calls
 
 

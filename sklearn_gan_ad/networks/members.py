@@ -29,10 +29,19 @@ from torch import nn
 class MemberLinear(nn.Module):
     """``n_members`` independent linear layers applied as one batched matrix product.
 
-    ``weight`` has shape ``(n_members, in_features, out_features)`` and
-    ``bias`` ``(n_members, 1, out_features)``; each member is initialised as
-    :class:`torch.nn.Linear` initialises itself (uniform in
-    ``±1 / sqrt(in_features)``).
+    Parameters
+    ----------
+    in_features, out_features : int
+        Sizes of each member's input and output.
+    n_members : int, default=1
+        Number of members.
+
+    Attributes
+    ----------
+    weight : torch.nn.Parameter of shape (n_members, in_features, out_features)
+        Each member initialised as :class:`torch.nn.Linear` initialises itself
+        (uniform in ``±1 / sqrt(in_features)``).
+    bias : torch.nn.Parameter of shape (n_members, 1, out_features)
     """
 
     def __init__(self, in_features, out_features, n_members=1):
@@ -57,14 +66,6 @@ class MemberLinear(nn.Module):
 
     def forward(self, x):
         """``(n_members, batch, in_features)`` to ``(n_members, batch, out_features)``."""
-        if self.out_features < self.in_features:
-            # a narrow output (a code, a critic's logit) makes a poor matrix
-            # product with the batch as rows: 1.4-4x faster with the batch as
-            # columns, in training and scoring (benchmarks/perf.py)
-            product = torch.baddbmm(
-                self.bias.transpose(1, 2), self.weight.transpose(1, 2), x.transpose(1, 2)
-            )
-            return product.transpose(1, 2)
         return torch.baddbmm(self.bias, x, self.weight)
 
     def extra_repr(self):
