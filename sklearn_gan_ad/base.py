@@ -534,11 +534,16 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         it, as scikit-learn requires, in float32 — 4.6x faster than float64
         matrix products on the reference machine (benchmarks/perf.py).
         """
-        n_rows = self._chunk_rows(X)
-        for rows, model_chunk, clipped in self._standardised_chunks(X, mean, scale):
-            x = torch.zeros((n_rows, *clipped.shape[1:]))
-            x[: len(clipped)] = torch.as_tensor(clipped)
-            yield rows, model_chunk, x
+        for rows in self._chunk_slices(X):
+            yield (rows, *self._network_input(X[rows], mean, scale, self._chunk_rows(X)))
+
+    def _network_input(self, chunk, mean, scale, n_rows):
+        """``(standardised, x)`` for one chunk: x padded to ``n_rows`` rows."""
+        model_chunk = self._standardise(chunk, mean, scale)
+        clipped = np.clip(model_chunk, -_INPUT_CLIP, _INPUT_CLIP)
+        x = torch.zeros((n_rows, *clipped.shape[1:]))
+        x[: len(clipped)] = torch.as_tensor(clipped)
+        return model_chunk, x
 
     def _training_tensor(self, X, mean, scale):
         """Standardised, clipped float32 copy of X, filled chunk by chunk.
@@ -558,11 +563,16 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         limit = self._max_chunk_rows or _CHUNK_ROWS
         return max(64, min(limit, _CHUNK_ELEMENTS // max(1, X.shape[1])))
 
-    def _chunks(self, X):
-        """Row blocks of X of bounded size, so scoring memory does not grow with X."""
+    def _chunk_slices(self, X):
+        """Row slices of X of bounded size, so scoring memory does not grow with X."""
         rows = self._chunk_rows(X)
         for start in range(0, len(X), rows):
-            yield X[start : start + rows]
+            yield slice(start, start + rows)
+
+    def _chunks(self, X):
+        """Row blocks of X of bounded size."""
+        for rows in self._chunk_slices(X):
+            yield X[rows]
 
     def _scored_components(self):
         """The components ``score_samples`` combines (those with a non-zero weight)."""
@@ -607,8 +617,11 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         if "scaled_reconstruction" in names:
             inverse_scales = 1.0 / torch.as_tensor(error_scales, dtype=torch.float64)[:, None, :]
 
-        def score_chunk(batch):
-            rows, model_chunk, x = batch
+        chunk_rows = self._chunk_rows(X)
+
+        def score_chunk(rows):
+            # standardised in the worker thread too: only slicing stays serial
+            model_chunk, x = self._network_input(X[rows], mean, scale, chunk_rows)
             x = x.to(net.device)
             n_chunk = len(model_chunk)
             rebuilt, residual, code_norm = net.score_parts(x, with_residual=with_discriminator)
@@ -637,7 +650,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
 
         net.scoring_modules()  # built once, before any worker thread needs them
         workers = n_threads if net.device == "cpu" else 1
-        for_each_in_threads(score_chunk, self._network_batches(X, mean, scale), workers)
+        for_each_in_threads(score_chunk, self._chunk_slices(X), workers)
         return [
             {name: values[member] for name, values in outputs.items()}
             for member in range(n_members)

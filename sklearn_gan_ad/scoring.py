@@ -57,12 +57,22 @@ class ScoreCombiner:
 
     def transform(self, components):
         """Standardised weighted sum of the components (higher = more anomalous)."""
-        total = 0.0
-        for name, (centre, scale) in self.location_scale_.items():
-            values = np.asarray(components[name], dtype=np.float64)
-            total = total + self.weights[name] * (values - centre) / scale
+        # one multiply-add per component into one buffer: a million-row score
+        # otherwise allocates several temporaries per component
         centre, scale = self.total_location_scale_
-        return (total - centre) / scale
+        total = None
+        offset = -centre
+        for name, (component_centre, component_scale) in self.location_scale_.items():
+            values = np.asarray(components[name], dtype=np.float64)
+            factor = self.weights[name] / component_scale
+            offset -= factor * component_centre
+            if total is None:
+                total = values * factor
+            else:
+                total += values * factor
+        total += offset
+        total /= scale
+        return total
 
 
 class EnsembleScorer:
@@ -91,8 +101,12 @@ class EnsembleScorer:
 
     def transform(self, member_components):
         """Standardised average of the members' combined scores."""
-        average = np.mean(
-            [c.transform(comp) for c, comp in zip(self.combiners_, member_components)], axis=0
-        )
+        total = None
+        for combiner, components in zip(self.combiners_, member_components):
+            combined = combiner.transform(components)
+            total = combined if total is None else np.add(total, combined, out=total)
         centre, scale = self.location_scale_
-        return (average - centre) / scale
+        total /= len(self.combiners_)
+        total -= centre
+        total /= scale
+        return total

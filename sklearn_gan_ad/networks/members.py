@@ -24,6 +24,13 @@ import math
 
 import torch
 from torch import nn
+from torch.nn import functional as F
+
+# CPU matrix-product kernels are slow for outputs narrower than this: on the
+# reference machine (MKL, AVX2) 2,048 x 64 rows times 64 x 3 took 1.1 ms and
+# times 64 x 16 0.4 ms, and scoring 1M x 20 rows took 11 % less CPU time with
+# the 3-wide code layer padded to 16 columns.
+_MIN_OUTPUT_COLUMNS = 16
 
 
 class MemberLinear(nn.Module):
@@ -66,6 +73,12 @@ class MemberLinear(nn.Module):
 
     def forward(self, x):
         """``(n_members, batch, in_features)`` to ``(n_members, batch, out_features)``."""
+        if self.out_features < _MIN_OUTPUT_COLUMNS and not torch.is_grad_enabled():
+            # scoring: a narrow output (a latent code) is computed with zero
+            # columns added, then cut back
+            extra = _MIN_OUTPUT_COLUMNS - self.out_features
+            product = torch.baddbmm(F.pad(self.bias, (0, extra)), x, F.pad(self.weight, (0, extra)))
+            return product[..., : self.out_features]
         return torch.baddbmm(self.bias, x, self.weight)
 
     def extra_repr(self):
