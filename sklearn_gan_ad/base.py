@@ -78,10 +78,10 @@ def squared_errors(standardised, rebuilt):
 
 # Rows per chunk (every scoring call has exactly this many, padded): small
 # chunks keep the activations of all members in cache, but each call has a
-# fixed cost. With 5 members, 2,048-row chunks scored 1M x 20 rows 1.1-1.3x
-# faster than 1,024 or 4,096; a single row costs a whole chunk (about 6 ms,
-# against 9 ms for IsolationForest). Wide data keeps at most _CHUNK_ELEMENTS
-# inputs per chunk.
+# fixed cost, and a single row costs a whole chunk. With 5 members, 1M x 20
+# rows scored about as fast in 2,048-row as in 4,096-row chunks (2.14 s and
+# 2.06 s, benchmarks/perf.py) at half the single-row cost (8.5 ms; 17.9 ms for
+# IsolationForest). Wide data keeps at most _CHUNK_ELEMENTS inputs per chunk.
 _CHUNK_ROWS = 2048
 _CHUNK_ELEMENTS = 2**21
 
@@ -94,6 +94,13 @@ _ERROR_SCALE_ROWS = 16384
 # a median error near zero, and its occasional normal non-zero values would then
 # outweigh every other feature.
 _ERROR_SCALE_QUANTILE = 0.75
+
+# Pruning fits each member's robust score units on at most this many evenly
+# spaced training rows (as precise as the error scale's quantiles), then
+# scores the rows in blocks of _PRUNING_BLOCK_ROWS: holding every member's
+# scores of a million rows at once took the fit 30 MB over its memory goal.
+_PRUNING_FIT_ROWS = 16384
+_PRUNING_BLOCK_ROWS = 65536
 
 # Range of epochs="auto"; the target number of steps is a class attribute.
 _AUTO_EPOCHS_RANGE = (20, 300)
@@ -443,19 +450,35 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
 
         Scores are in robust standard units of the training rows (median 0,
         IQR-based scale 1), so the same threshold prunes few clean rows and
-        most planted outliers whatever the data's scale.
+        most planted outliers whatever the data's scale. The units are fitted
+        on at most ``_PRUNING_FIT_ROWS`` evenly spaced rows (all of them below
+        that), and the rows are then scored block by block, so that pruning a
+        large training set does not hold every member's scores of every row.
         """
         error_scale = self._feature_error_scale(net, X, mean, scale, n_threads)
         # the neighbour reference only exists once the member is trained; rows
         # are judged by the networks' own errors
         weights = {k: w for k, w in self._score_weights().items() if k != "neighbours"}
         names = tuple(k for k, w in weights.items() if w)
-        members = self._score_components(net, X, mean, scale, n_threads, names, error_scale)
+
+        def components(rows):
+            return self._score_components(net, rows, mean, scale, n_threads, names, error_scale)
+
+        sample = X
+        if len(X) > _PRUNING_FIT_ROWS:
+            sample = X[np.linspace(0, len(X) - 1, _PRUNING_FIT_ROWS).astype(np.intp)]
+        fitted_on = components(sample)
+        combiners = [ScoreCombiner(weights).fit(member) for member in fitted_on]
         threshold = self._resolved("prune_threshold")
-        return [
-            np.flatnonzero(ScoreCombiner(weights).fit(member).transform(member) <= threshold)
-            for member in members
-        ]
+        kept = [[] for _ in combiners]
+        for start in range(0, len(X), _PRUNING_BLOCK_ROWS):
+            if sample is X and len(X) <= _PRUNING_BLOCK_ROWS:
+                block = fitted_on  # already scored: all rows, one block
+            else:
+                block = components(X[start : start + _PRUNING_BLOCK_ROWS])
+            for rows, combiner, member in zip(kept, combiners, block):
+                rows.append(start + np.flatnonzero(combiner.transform(member) <= threshold))
+        return [np.concatenate(rows) for rows in kept]
 
     def _feature_error_scale(self, net, X, mean, scale, n_threads):
         """Each member's typical squared error of each feature (model input element).

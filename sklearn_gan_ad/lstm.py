@@ -297,9 +297,9 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         return X.reshape(X.shape[0], -1, self.n_channels)
 
     # A window's recurrent networks cost far more than a row's MLPs: 256 windows
-    # per scoring call ran at 22k windows/s against 29k with 2,048, but a
-    # single window took 12 ms instead of 68 ms, and a NAB series (~1,000
-    # windows) pads less (6,000 windows of 100 steps, default networks, 2 cores)
+    # per scoring call ran at 23k windows/s against 26k with 2,048, but a
+    # single window took 12 ms instead of 74 ms, and a NAB series (~1,000
+    # windows) pads less (benchmarks/kernels.py)
     _max_chunk_rows = 256
 
     def _resolved_patch_length(self, window_length):

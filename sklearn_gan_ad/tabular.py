@@ -136,12 +136,13 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         Independently initialised GANs trained on the same data, each on its
         own shuffles and prior draws; their standardised scores are averaged.
         On ADBench's unsupervised protocol the spread of ROC-AUC across
-        ``random_state`` values (mean over datasets) is 0.0097 with five
-        members (0.0128 with four, measured with the median error scale),
-        against 0.028 for one network (measured with the first defaults).
-        The members train and score as one batched network (one matrix
-        product per layer for all of them), so five cost about twice one,
-        not five times (docs' performance page).
+        ``random_state`` values (mean over datasets) is 0.0103 with five
+        members (0.0098 when they were trained one after another; 0.0128 with
+        four, measured with the median error scale), against 0.028 for one
+        network (measured with the first defaults). The members train and
+        score as one batched network (one matrix product per layer for all of
+        them), so five cost about twice one, not five times (docs' performance
+        page).
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, prior samples and shuffling. An int gives
         bit-identical scores on CPU. The caller's global random state is never

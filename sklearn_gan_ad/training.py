@@ -400,11 +400,11 @@ class AdversarialNet(NeuralNet):
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         warm_up = epochs // 2
         super().fit_loop(X, y, epochs=warm_up, **fit_params)
-        rows = rows_for_second_half(self)
-        self._scoring_modules = None  # scoring the rows cached the half-trained weights
         # the kept rows are gathered batch by batch: a copy would cost as much
-        # memory as the training data again
-        kept = MemberRows(X, self.n_members, rows)
+        # memory as the training data again (and the int64 row lists are not
+        # kept beside MemberRows' int32 copy)
+        kept = MemberRows(X, self.n_members, rows_for_second_half(self))
+        self._scoring_modules = None  # scoring the rows cached the half-trained weights
         return super().fit_loop(kept, y, epochs=epochs - warm_up, **fit_params)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):

@@ -146,3 +146,15 @@ def test_a_model_file_written_by_0_2_0_loads_with_its_scores(name):
     data = expected["X"] if name == "gan" else expected["W"]
     # 0.2.0 scored in float64, this version in float32
     np.testing.assert_allclose(detector.score_samples(data), expected[name], rtol=1e-5, atol=1e-5)
+
+
+def test_pruning_in_blocks_keeps_the_rows_pruning_in_one_block_keeps(monkeypatch):
+    from sklearn_gan_ad import base
+
+    rows = np.vstack([RNG.normal(size=(200, 4)), RNG.normal(size=(4, 4)) + 12])
+    detector = GANAnomalyDetector(n_estimators=2, hidden_layer_sizes=(16,), epochs=4).fit(rows)
+    args = (detector.net_, rows, detector.input_mean_, detector.input_scale_, 1)
+    whole = detector._rows_to_keep(*args)
+    monkeypatch.setattr(base, "_PRUNING_BLOCK_ROWS", 64)
+    for in_blocks, in_one in zip(detector._rows_to_keep(*args), whole):
+        np.testing.assert_array_equal(in_blocks, in_one)
