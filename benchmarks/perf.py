@@ -130,7 +130,7 @@ import sklearn_gan_ad.scoring as scoring_module  # noqa: E402
 from sklearn_gan_ad import GANAnomalyDetector, LSTMGANAnomalyDetector  # noqa: E402
 from sklearn_gan_ad._threads import choose_n_threads  # noqa: E402
 from sklearn_gan_ad.base import BaseAdversarialDetector, _training_seed  # noqa: E402
-from sklearn_gan_ad.networks import MemberStack  # noqa: E402
+from sklearn_gan_ad.networks.members import with_member_axis  # noqa: E402
 from sklearn_gan_ad.timeseries import make_windows  # noqa: E402
 from sklearn_gan_ad.training import AdversarialNet  # noqa: E402
 
@@ -370,10 +370,9 @@ def package_freezes_critics():
 
 
 def _member_module(cls, kwargs, n_members):
-    """The module the package builds for one spec: natively batched, or a MemberStack."""
-    if getattr(cls, "takes_member_axis", False):
-        return cls(n_members=n_members, **kwargs)
-    return MemberStack(cls, n_members=n_members, **kwargs)
+    """The module the package builds for one spec, holding all ``n_members``."""
+    cls, kwargs = with_member_axis(cls, kwargs)
+    return cls(n_members=n_members, **kwargs)
 
 
 def bare_fit(
@@ -906,7 +905,7 @@ def section_scoring(args, size, state):
 
 def scoring_threads(detector):
     """The scoring threads the fitted detector uses (resolved from ``n_threads``)."""
-    model_shape = detector._to_model_shape(np.zeros((1, detector.n_features_in_))).shape[1:]
+    model_shape = detector._model_shape(detector.n_features_in_)
     return detector._scoring_threads(detector.n_features_in_, model_shape, detector.latent_dim_)
 
 

@@ -16,8 +16,9 @@ _SINGLE_THREAD_WORK = 2**30
 
 
 # Scoring calls are one large chunk of rows through every member: there a
-# second thread paid off from about this many multiply-adds per call (1M x 20
-# rows scored 1.8x faster with two threads on two cores; benchmarks/perf.py).
+# second thread pays off from about this many multiply-adds per call (the
+# defaults score 1M x 20 rows in 2.14 s with two worker threads on two cores,
+# 3.12 s with one; benchmarks/perf.py).
 _SINGLE_THREAD_SCORING_WORK = 2**25
 
 

@@ -30,7 +30,7 @@ from ._threads import (
     for_each_in_threads,
     torch_threads,
 )
-from .networks import MemberStack
+from .networks.members import with_member_axis
 from .scoring import EnsembleScorer, ScoreCombiner
 from .training import AdversarialNet
 
@@ -297,27 +297,25 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             model_chunk = self._to_model_shape(chunk).astype(np.float64)
             yield model_chunk.reshape(-1, model_chunk.shape[-1])
 
-    def _standardised_chunks(self, X, mean, scale):
-        """Yield ``(rows, standardised, clipped)`` for X in bounded chunks.
+    def _standardised_and_clipped(self, chunk, mean, scale):
+        """``(standardised, clipped)`` for one chunk of X, in model shape.
 
         ``clipped`` is what the networks see; errors are measured against the
         unclipped ``standardised`` values.
         """
-        start = 0
-        for chunk in self._chunks(X):
-            rows = slice(start, start + len(chunk))
-            model_chunk = self._standardise(chunk, mean, scale)
-            yield rows, model_chunk, np.clip(model_chunk, -_INPUT_CLIP, _INPUT_CLIP)
-            start = rows.stop
+        standardised = self._standardise(chunk, mean, scale)
+        return standardised, np.clip(standardised, -_INPUT_CLIP, _INPUT_CLIP)
+
+    def _model_shape(self, n_features):
+        """The shape of one sample as the networks take it."""
+        return self._to_model_shape(np.zeros((1, n_features))).shape[1:]
 
     def _make_net(self, model_shape, latent_dim, n_samples, device):
         """The skorch net that trains every ensemble member at once."""
         specs = self._network_specs(model_shape, latent_dim)
         kwargs = {}
-        for name, (cls, module_kwargs) in specs.items():
-            if not getattr(cls, "takes_member_axis", False):
-                # a family without a batched form runs its members one by one
-                cls, module_kwargs = MemberStack, {"member": cls, **module_kwargs}
+        for name, spec in specs.items():
+            cls, module_kwargs = with_member_axis(*spec)
             kwargs[name] = cls
             kwargs.update({f"{name}__{key}": value for key, value in module_kwargs.items()})
         critic_lr = self.critic_learning_rate or self.learning_rate
@@ -361,7 +359,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         X = self._validate_input(X, reset=True)
         device = _resolve_device(self.device)
         mean, scale = self._fit_input_scaling(X)
-        model_shape = self._to_model_shape(X[:1]).shape[1:]
+        model_shape = self._model_shape(X.shape[1])
         latent_dim = self._resolved_latent_dim(int(np.prod(model_shape)))
         n_threads = choose_n_threads(
             self.n_threads, self.n_estimators * self._work_per_step(model_shape, latent_dim)
@@ -562,8 +560,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
 
     def _network_input(self, chunk, mean, scale, n_rows):
         """``(standardised, x)`` for one chunk: x padded to ``n_rows`` rows."""
-        model_chunk = self._standardise(chunk, mean, scale)
-        clipped = np.clip(model_chunk, -_INPUT_CLIP, _INPUT_CLIP)
+        model_chunk, clipped = self._standardised_and_clipped(chunk, mean, scale)
         x = torch.zeros((n_rows, *clipped.shape[1:]))
         x[: len(clipped)] = torch.as_tensor(clipped)
         return model_chunk, x
@@ -574,8 +571,9 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         Only the float32 tensor the networks train on is allocated in full;
         float64 intermediates exist for one chunk at a time.
         """
-        tensor = torch.empty((len(X), *self._to_model_shape(X[:1]).shape[1:]))
-        for rows, _, clipped in self._standardised_chunks(X, mean, scale):
+        tensor = torch.empty((len(X), *self._model_shape(X.shape[1])))
+        for rows in self._chunk_slices(X):
+            _, clipped = self._standardised_and_clipped(X[rows], mean, scale)
             tensor[rows] = torch.as_tensor(clipped, dtype=torch.float32)
         return tensor
 
@@ -688,9 +686,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             self.input_mean_,
             self.input_scale_,
             self._scoring_threads(
-                self.n_features_in_,
-                self._to_model_shape(np.zeros((1, self.n_features_in_))).shape[1:],
-                self.latent_dim_,
+                self.n_features_in_, self._model_shape(self.n_features_in_), self.latent_dim_
             ),
             names,
             self.feature_error_scale_,

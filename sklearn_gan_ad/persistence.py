@@ -190,7 +190,7 @@ def _rebuild(metadata, payload):
         scorer.combiners_.append(combiner)
     detector.scorer_ = scorer
 
-    model_shape = detector._to_model_shape(np.zeros((1, detector.n_features_in_))).shape[1:]
+    model_shape = detector._model_shape(detector.n_features_in_)
     net = detector._make_net(model_shape, detector.latent_dim_, detector.batch_size, "cpu")
     net.initialize()
     for name in net._modules:

@@ -122,6 +122,15 @@ class MemberStack(nn.Module):
         return self._each("embedding", x)
 
 
+def with_member_axis(cls, kwargs):
+    """``(class, kwargs)`` of a module for all members: ``cls`` itself if it takes
+    the member axis (it gets ``n_members`` from the net), else a :class:`MemberStack`
+    of it."""
+    if getattr(cls, "takes_member_axis", False):
+        return cls, kwargs
+    return MemberStack, {"member": cls, **kwargs}
+
+
 def member_state_from_single(module, member_states):
     """A ``module`` state dict assembled from single-network state dicts.
 
