@@ -21,9 +21,10 @@ published TadGAN / AER F1 scores in ``shared/data/nab/README.md``):
    are not preprocessed here; the GAN detector standardises its input itself.
 4. Detection: ``detect_intervals(series, detector, window=..., step=...)`` with
    its defaults: each window's anomaly score spread over its timestamps and
-   averaged (``scores="window"``, ``aggregate="mean"``), then a TadGAN-style
-   local z-score threshold (mean + 3 std within local windows of a third of
-   the series, step a tenth of that), flags less than a window apart merged.
+   averaged (``scores="window"``, ``aggregate="mean"``), then one z-score
+   threshold for the whole series (mean + 2 std), flags less than two windows
+   apart merged. ``--save-scores DIR`` keeps every fit's per-timestamp scores,
+   so that other interval rules can be compared offline on the same fits.
    Two detectors on identical windows: ``LSTMGANAnomalyDetector(random_state=seed)``
    (defaults: reconstruction score, ``epochs="auto"`` ≈ 300 optimisation
    steps, ``batch_size=128``, ``hidden_size=32``) and
@@ -309,6 +310,8 @@ def run_one(subset, key, timestamps, values, true, name, seed, args):
         return row
     row["fit_seconds"] = timer.seconds
     row["total_seconds"] = watch.seconds
+    if args.save_scores is not None:
+        _save_scores(args.save_scores, key, name, seed, scores, true, detector, values, args, step)
     pred = [(i.start, i.end) for i in intervals]
     row.update(overlap_segment_scores(pred, true))
     lengths = [e - s + 1 for s, e in pred]
@@ -323,6 +326,18 @@ def run_one(subset, key, timestamps, values, true, name, seed, args):
     if isinstance(detector, LSTMGANAnomalyDetector):
         row.update(_reconstruction_only(detector, values, true, args.window, step))
     return row
+
+
+def _save_scores(directory, key, name, seed, scores, true, detector, values, args, step):
+    """Keep one fit's per-timestamp scores, so that post-processing can be compared offline."""
+    extra = {}
+    if isinstance(detector, LSTMGANAnomalyDetector):
+        _, extra["reconstruction_scores"] = detect_intervals(
+            values, _ReconstructionScore(detector), window=args.window, step=step, fit=False
+        )
+    path = Path(directory) / f"{key.replace('/', '__')}__{name}__{seed}.npz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, scores=scores, true=np.asarray(true, dtype=np.int64), **extra)
 
 
 class _ReconstructionScore:
@@ -394,7 +409,7 @@ def summarise(rows, skipped, args):
             if args.step is not None
             else "max(1, n // 1000) (~1000 windows per series)"
         )
-        + f", seeds {' '.join(map(str, args.seeds))}, detect_intervals defaults (window-level scores, local z-score with z=3, flags less than a window apart merged). "
+        + f", seeds {' '.join(map(str, args.seeds))}, detect_intervals defaults (window-level scores, one z-score threshold for the whole series with z=2, flags less than two windows apart merged). "
         "F1 = overlapping-segment F1 of tp/fp/fn summed over the subset's series; "
         "AUC / AP = mean over series of per-timestamp ROC-AUC / average precision; "
         "fit s = median seconds of one fit; TadGAN / AER = Orion 0.7.1 published F1 "
@@ -625,6 +640,14 @@ def main(argv=None):
         metavar="KEY=VALUE",
         help="override a hyperparameter of LSTMGANAnomalyDetector (repeatable), "
         "e.g. --lstm-param prune_threshold=2.0; use with --output-dir",
+    )
+    parser.add_argument(
+        "--save-scores",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write each fit's per-timestamp scores to DIR (one .npz per series, "
+        "detector and seed) for offline comparison of interval rules",
     )
     parser.add_argument(
         "--resume",

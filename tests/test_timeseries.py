@@ -753,6 +753,50 @@ class _FeatureScoringDetector(_RecordingDetector):
         raise AssertionError("feature_scores should take precedence")
 
 
+class _FixedWindowScores:
+    """Pre-fitted detector whose window anomaly scores are given (higher = more anomalous)."""
+
+    def __init__(self, anomaly_scores):
+        self.anomaly_scores = np.asarray(anomaly_scores, dtype=float)
+
+    def score_samples(self, X):
+        assert X.shape[0] == self.anomaly_scores.shape[0]
+        return -self.anomaly_scores
+
+
+def _quiet_scores_with_events(n_windows, events, seed=0):
+    scores = 0.01 * np.random.RandomState(seed).randn(n_windows)
+    for start, stop, value in events:
+        scores[start:stop] = value
+    return scores
+
+
+def test_detect_intervals_thresholds_the_whole_series_at_once_by_default():
+    # a clear event in the first third, a small bump in a quiet last third:
+    # a threshold local to that third would flag the bump as well
+    window_scores = _quiet_scores_with_events(2991, [(400, 420, 10.0), (2500, 2505, 0.3)])
+    detect = dict(window=10, fit=False)
+
+    default, _ = detect_intervals(np.zeros(3000), _FixedWindowScores(window_scores), **detect)
+    local, _ = detect_intervals(
+        np.zeros(3000), _FixedWindowScores(window_scores), local_window=1000, **detect
+    )
+
+    assert _counts(overlap_segment_scores(default, [(400, 429)])) == (1, 0, 0)
+    assert _counts(overlap_segment_scores(local, [(2500, 2514)]))[0] == 1
+
+
+def test_detect_intervals_merges_flags_less_than_two_windows_apart_by_default():
+    # two flagged stretches 15 timestamps apart with windows of 10: one event
+    window_scores = _quiet_scores_with_events(2991, [(1000, 1005, 10.0), (1030, 1035, 10.0)])
+
+    intervals, _ = detect_intervals(
+        np.zeros(3000), _FixedWindowScores(window_scores), window=10, fit=False
+    )
+
+    assert len(intervals) == 1
+
+
 def test_detect_intervals_flattens_channels_row_major():
     series = np.column_stack([np.arange(6), 100 + np.arange(6)])
     detector = _RecordingDetector()
