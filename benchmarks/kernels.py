@@ -10,8 +10,12 @@ comes from here, measured in one run with interleaved repeats (medians):
    narrow code layer is padded to 16 columns for scoring;
 3. ``LSTMGANAnomalyDetector`` scoring with 256- and 2,048-window chunks
    (windows per second, and one window's latency);
-4. the default ``GANAnomalyDetector`` fit on 5,000 x 20 with ``n_threads=1``
-   and ``n_threads=2``.
+4. ``GANAnomalyDetector`` fits on 5,000 x 20 with 1 and 5 members, each with
+   ``n_threads=1`` and ``n_threads=2`` (and whether the scores differ);
+5. one row-critic update (real and fake rows in one call, as training makes
+   it) with 1 and 5 members, and the median time of its two costliest kernels
+   inside the update against the same kernel called alone on tensors of the
+   same shape: why five members cost about twice one member here.
 
 Writes ``benchmarks/results/kernels.md``.
 
@@ -24,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.nn import functional as F
+from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -31,6 +37,7 @@ from _common import REPO_ROOT, environment_summary, median, write_text  # noqa: 
 
 import sklearn_gan_ad.base as base_module  # noqa: E402
 from sklearn_gan_ad import GANAnomalyDetector, LSTMGANAnomalyDetector  # noqa: E402
+from sklearn_gan_ad.networks import MLPCritic  # noqa: E402
 from sklearn_gan_ad.timeseries import make_windows  # noqa: E402
 
 REPEATS = 5
@@ -108,17 +115,96 @@ def lstm_chunks():
 
 def fit_threads():
     X = np.random.default_rng(0).normal(size=(5000, 20))
+    scores = {}
 
-    def fit(n_threads):
+    def fit(n_members, n_threads):
         def measure():
+            detector = GANAnomalyDetector(
+                n_estimators=n_members, random_state=0, n_threads=n_threads
+            )
             start = time.perf_counter()
-            GANAnomalyDetector(random_state=0, n_threads=n_threads).fit(X)
-            return time.perf_counter() - start
+            detector.fit(X)
+            seconds = time.perf_counter() - start
+            scores[n_members, n_threads] = detector.score_samples(X[:1000])
+            return seconds
 
         return measure
 
-    result = interleaved({"1": fit(1), "2": fit(2)}, repeats=3)
-    return [f"| {k} | {v:.2f} |" for k, v in result.items()]
+    configs = [(m, t) for m in (1, 5) for t in (1, 2)]
+    result = interleaved({config: fit(*config) for config in configs})
+    rows = []
+    for (n_members, n_threads), seconds in result.items():
+        same = np.array_equal(scores[n_members, n_threads], scores[n_members, 1])
+        rows.append(
+            f"| {n_members} | {n_threads} | {seconds:.2f} | "
+            f"{seconds / result[1, 1]:.2f} | {'yes' if same else 'no'} |"
+        )
+    return rows
+
+
+def critic_update(n_members):
+    """One update of the row critic as training makes it: real and fake rows in one call."""
+    torch.manual_seed(0)
+    critic = MLPCritic(20, n_members=n_members)
+    optimizer = torch.optim.Adam(critic.parameters(), fused=True)
+    real, fake = torch.randn(n_members, 128, 20), torch.randn(n_members, 128, 20)
+    target = torch.cat([torch.ones(n_members, 128), torch.zeros(n_members, 128)], dim=1)
+
+    def update():
+        out = critic(torch.cat([real, fake], dim=1))
+        loss = F.binary_cross_entropy_with_logits(out, target, reduction="none").mean(1).sum()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    return update
+
+
+def kernels_in_context(n_members=5, calls=100):
+    """Median kernel times inside critic updates against the same kernels called alone."""
+    torch.set_num_threads(1)
+    activation = (n_members, 2 * 128, 64)
+    weight_shape = (n_members, 64, 64)
+    update = critic_update(n_members)
+    for _ in range(20):
+        update()
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+        for _ in range(calls):
+            update()
+    wanted = {
+        "aten::leaky_relu_backward": [list(activation), list(activation), [], []],
+        "aten::bmm": [list(activation), list(weight_shape)],
+    }
+    inside = {name: [] for name in wanted}
+    for event in prof.events():
+        if event.name in wanted and list(event.input_shapes) == wanted[event.name]:
+            inside[event.name].append(event.self_cpu_time_total)
+    grad, output = torch.randn(activation), torch.randn(activation)
+    weight = torch.randn(weight_shape)
+    alone = {
+        "aten::leaky_relu_backward": lambda: torch.ops.aten.leaky_relu_backward(
+            grad, output, 0.2, True
+        ),
+        "aten::bmm": lambda: torch.bmm(output, weight),
+    }
+    rows = []
+    for name, call in alone.items():
+        alone_us = median([seconds_per_call(call, 200) * 1e6 for _ in range(REPEATS)])
+        inside_us = float(np.median(inside[name]))
+        shapes = " x ".join(str(tuple(shape)) for shape in wanted[name] if shape)
+        if name == "aten::leaky_relu_backward":
+            shapes = str(activation)
+        rows.append(
+            f"| `{name}` {shapes} | {alone_us:.0f} | {inside_us:.0f} | {inside_us / alone_us:.1f} |"
+        )
+    updates = {m: critic_update(m) for m in (1, n_members)}
+    steps = interleaved(
+        {m: (lambda u: lambda: seconds_per_call(u, 200))(u) for m, u in updates.items()}
+    )
+    update_rows = [
+        f"| {m} | {seconds * 1e6:.0f} | {seconds / steps[1]:.2f} |" for m, seconds in steps.items()
+    ]
+    return rows, update_rows
 
 
 def main():
@@ -126,6 +212,7 @@ def main():
     product_rows, width_rows = products()
     lstm_rows, n_windows = lstm_chunks()
     thread_rows = fit_threads()
+    context_rows, update_rows = kernels_in_context()
     torch.set_num_threads(torch.get_num_threads())
     text = "\n".join(
         [
@@ -156,11 +243,23 @@ def main():
             "| ---: | ---: | ---: |",
             *lstm_rows,
             "",
-            "## 4. Default GANAnomalyDetector fit on 5,000 x 20",
+            "## 4. GANAnomalyDetector fit on 5,000 x 20, defaults otherwise",
             "",
-            "| n_threads | median s |",
-            "| ---: | ---: |",
+            "| members | n_threads | median s | ÷ 1 member, 1 thread | scores equal to 1 thread |",
+            "| ---: | ---: | ---: | ---: | :--- |",
             *thread_rows,
+            "",
+            "## 5. Row-critic update (256 rows per member), one thread",
+            "",
+            "| members | one update, µs | ÷ 1 member |",
+            "| ---: | ---: | ---: |",
+            *update_rows,
+            "",
+            "The same kernels alone and inside the 5-member update (median of the calls):",
+            "",
+            "| kernel | alone, µs | inside the update, µs | ratio |",
+            "| :--- | ---: | ---: | ---: |",
+            *context_rows,
             "",
         ]
     )

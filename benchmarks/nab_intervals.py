@@ -79,7 +79,7 @@ def over_seeds(by_seed, rule):
     return {
         subset: (
             float(np.mean([f[subset] for f in per_seed])),
-            float(np.std([f[subset] for f in per_seed], ddof=1)) if len(per_seed) > 1 else 0.0,
+            float(np.std([f[subset] for f in per_seed])),
         )
         for subset in SUBSETS
         if all(subset in f for f in per_seed)
@@ -142,7 +142,7 @@ def main(argv=None):
             "",
             f"`python benchmarks/nab_intervals.py {args.scores}` on the scores saved by "
             "`benchmarks/nab.py --save-scores`. Interval F1 (Orion's overlapping-segment rule, "
-            "tp / fp / fn summed over a subset's series), mean ± sd over seeds. KnownCause is "
+            "tp / fp / fn summed over a subset's series), mean ± sd (population) over seeds, as in nab.py. KnownCause is "
             "not among Orion's published subsets and was not used to choose the rule. "
             "'published' gives TadGAN / AER F1.",
             "",

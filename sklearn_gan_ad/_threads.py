@@ -9,9 +9,9 @@ import torch
 
 # Below this many multiply-adds per training step, spreading the matmuls over
 # several threads costs more in synchronisation than it gains. On a 2-core
-# machine one thread was 30-50x faster than two for the default networks, and
-# still 25x faster at 1,000 features (about 1e8 multiply-adds per step; see
-# benchmarks/perf.py), so only networks far larger than the defaults get more.
+# machine a second thread made the default fit of one member 21 % slower and of
+# five members 11 % faster, within the machine's noise (benchmarks/kernels.py,
+# section 4), so only networks far larger than the defaults get more.
 _SINGLE_THREAD_WORK = 2**30
 
 

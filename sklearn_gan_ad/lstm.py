@@ -91,8 +91,10 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         in unlabelled training windows, but the codes of those windows stay in
         rare regions of the prior, which the latent score sees. On the five
         Orion subsets of NAB (3 seeds, the same fits scored both ways) adding
-        it raised the mean per-timestamp ROC-AUC from 0.751 to 0.761 and the
-        mean interval F1 from 0.553 to 0.565 (docs' benchmark page).
+        it raised the mean per-timestamp ROC-AUC from 0.751 to 0.761 when it
+        was chosen, and from 0.752 to 0.756 in the current run, where it raises
+        interval F1 on AWS and realKnownCause and lowers it on AdEx and
+        Traffic (docs' benchmark page).
     neighbour_weight : float or "auto", default="auto"
         Weight of the standardised neighbour score (:meth:`neighbour_distance`,
         in the window critic's first convolution) in ``anomaly_score="combined"``;
