@@ -56,11 +56,25 @@ print(f"trained on {len(train_windows)} windows of {detector.window_length_} ste
 # ``fit=True``, would first fit it on the windows of the series itself).
 # Keyword arguments go to :func:`~sklearn_gan_ad.timeseries.find_intervals`: a
 # timestamp is anomalous when its score is more than ``z`` standard deviations
-# above the mean of a local window of scores, and flagged stretches closer than
-# ``min_gap`` timestamps are merged. A shifted sine only leaves its usual range
-# at its peaks, once per period, hence ``min_gap=period``.
+# above the mean of the scores, and flagged stretches closer than ``min_gap``
+# timestamps are merged. A shifted sine only leaves its usual range at its
+# peaks, once per period, hence ``min_gap=period``.
+#
+# By default the mean and standard deviation are those of the whole series.
+# Here the level shift, a hundred steps long, raises them so much that the
+# three-step spike stays below that threshold: with anomalies of very
+# different sizes in one series, ``local_window`` judges every stretch against
+# its own neighbourhood instead (each timestamp is flagged if it stands out in
+# some window of a third of the series), and both are found.
 intervals, timestamp_scores = detect_intervals(
-    series, detector, window=window, step=step, fit=False, z=3.0, min_gap=period
+    series,
+    detector,
+    window=window,
+    step=step,
+    fit=False,
+    z=3.0,
+    min_gap=period,
+    local_window=len(series) // 3,
 )
 for interval in intervals:
     print(interval)

@@ -846,7 +846,11 @@ def detect_intervals(
         windows apart are one event. On NAB (docs' benchmark page) the
         whole-series threshold gave a higher interval F1 than local windows of
         a third of the series for every detector compared: a local window of
-        an anomaly-free third flags its own largest bumps.
+        an anomaly-free third flags its own largest bumps. The price: one
+        threshold is set by the series' largest anomaly, and a much smaller
+        one elsewhere in the same series can stay below it; pass
+        ``local_window`` (for example a third of the series) when a series
+        holds anomalies of very different sizes.
 
     Returns
     -------
