@@ -310,8 +310,6 @@ def run_one(subset, key, timestamps, values, true, name, seed, args):
         return row
     row["fit_seconds"] = timer.seconds
     row["total_seconds"] = watch.seconds
-    if args.save_scores is not None:
-        _save_scores(args.save_scores, key, name, seed, scores, true, detector, values, args, step)
     pred = [(i.start, i.end) for i in intervals]
     row.update(overlap_segment_scores(pred, true))
     lengths = [e - s + 1 for s, e in pred]
@@ -323,21 +321,22 @@ def run_one(subset, key, timestamps, values, true, name, seed, args):
         row.update(timestamp_scores_metrics(scores, intervals_to_labels(true, n)))
     except ValueError as exc:
         row["error"] = f"metrics: {exc}"
+    extra_scores = {}
     if isinstance(detector, LSTMGANAnomalyDetector):
-        row.update(_reconstruction_only(detector, values, true, args.window, step))
+        reconstruction_row, extra_scores["reconstruction_scores"] = _reconstruction_only(
+            detector, values, true, args.window, step
+        )
+        row.update(reconstruction_row)
+    if args.save_scores is not None:
+        _save_scores(args.save_scores, key, name, seed, scores, true, extra_scores)
     return row
 
 
-def _save_scores(directory, key, name, seed, scores, true, detector, values, args, step):
+def _save_scores(directory, key, name, seed, scores, true, extra_scores):
     """Keep one fit's per-timestamp scores, so that post-processing can be compared offline."""
-    extra = {}
-    if isinstance(detector, LSTMGANAnomalyDetector):
-        _, extra["reconstruction_scores"] = detect_intervals(
-            values, _ReconstructionScore(detector), window=args.window, step=step, fit=False
-        )
     path = Path(directory) / f"{key.replace('/', '__')}__{name}__{seed}.npz"
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, scores=scores, true=np.asarray(true, dtype=np.int64), **extra)
+    np.savez_compressed(path, scores=scores, true=np.asarray(true, dtype=np.int64), **extra_scores)
 
 
 class _ReconstructionScore:
@@ -351,7 +350,10 @@ class _ReconstructionScore:
 
 
 def _reconstruction_only(detector, values, true, window, step):
-    """The same fitted detector scored by its reconstruction error alone, same post-processing."""
+    """The same fitted detector scored by its reconstruction error alone, same post-processing.
+
+    Returns the row's ``reconstruction_only_*`` entries and the per-timestamp scores.
+    """
     n = len(values)
     predicted, scores = detect_intervals(
         values, _ReconstructionScore(detector), window=window, step=step, fit=False
@@ -363,7 +365,7 @@ def _reconstruction_only(detector, values, true, window, step):
         "reconstruction_only_fp": counts["fp"],
         "reconstruction_only_fn": counts["fn"],
         "reconstruction_only_roc_auc": metrics["roc_auc"],
-    }
+    }, scores
 
 
 def _num(value):

@@ -28,7 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import REPO_ROOT, environment_summary, markdown_table, write_text  # noqa: E402
 
-from sklearn_gan_ad.timeseries import find_intervals, overlap_segment_scores  # noqa: E402
+from sklearn_gan_ad.timeseries import (  # noqa: E402
+    find_intervals,
+    overlap_segment_scores,
+    sum_overlap_scores,
+)
 
 ORION = {  # Orion 0.7.1's published F1
     "artificialWithAnomaly": ("Art", 0.500, 0.750),
@@ -67,7 +71,7 @@ def robust_cutoff(scores, z):
 
 
 def subset_f1(entries, scope, z, gap_windows, prune=None):
-    counts = collections.defaultdict(lambda: np.zeros(3))
+    results = collections.defaultdict(list)
     for subset, scores, true in entries:
         if scope == "robust":
             found = find_intervals(
@@ -78,14 +82,8 @@ def subset_f1(entries, scope, z, gap_windows, prune=None):
             found = find_intervals(
                 scores, z=z, min_gap=gap_windows * WINDOW, local_window=local_window, prune=prune
             )
-        result = overlap_segment_scores([(i.start, i.end) for i in found], true)
-        counts[subset] += [result["tp"], result["fp"], result["fn"]]
-    f1 = {}
-    for subset, (tp, fp, fn) in counts.items():
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        f1[subset] = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return f1
+        results[subset].append(overlap_segment_scores([(i.start, i.end) for i in found], true))
+    return {subset: sum_overlap_scores(pooled)["f1"] for subset, pooled in results.items()}
 
 
 def over_seeds(by_seed, rule):

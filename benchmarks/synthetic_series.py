@@ -66,6 +66,7 @@ from sklearn_gan_ad.timeseries import (  # noqa: E402
     make_seasonal_series,
     make_windows,
     overlap_segment_scores,
+    sum_overlap_scores,
     timestamp_scores_metrics,
     windows_to_timestamps,
 )
@@ -97,8 +98,7 @@ FIELDS = [
 
 def true_intervals(labels):
     """Inclusive (start, end) runs of 1 in a 0/1 label array."""
-    edges = np.diff(np.concatenate(([0], np.asarray(labels, dtype=np.int8), [0])))
-    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1))
+    return [(i.start, i.end) for i in find_intervals(np.asarray(labels, float), threshold=0.5)]
 
 
 def interval_counts(per_timestamp, labels, window):
@@ -112,10 +112,9 @@ def interval_counts(per_timestamp, labels, window):
 
 
 def f1_of(rows, rule):
-    tp, fp, fn = (sum(r[f"{count}_{rule}"] for r in rows) for count in ("tp", "fp", "fn"))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return sum_overlap_scores(
+        {count: r[f"{count}_{rule}"] for count in ("tp", "fp", "fn")} for r in rows
+    )["f1"]
 
 
 def window_scores(name, seed, train, test, window, step):
