@@ -187,15 +187,17 @@ def kernels_in_context(n_members=5, calls=100):
         ),
         "aten::bmm": lambda: torch.bmm(output, weight),
     }
+    shapes = {
+        "aten::leaky_relu_backward": str(activation),
+        "aten::bmm": f"{activation} x {weight_shape}",
+    }
     rows = []
     for name, call in alone.items():
         alone_us = median([seconds_per_call(call, 200) * 1e6 for _ in range(REPEATS)])
         inside_us = float(np.median(inside[name]))
-        shapes = " x ".join(str(tuple(shape)) for shape in wanted[name] if shape)
-        if name == "aten::leaky_relu_backward":
-            shapes = str(activation)
         rows.append(
-            f"| `{name}` {shapes} | {alone_us:.0f} | {inside_us:.0f} | {inside_us / alone_us:.1f} |"
+            f"| `{name}` {shapes[name]} | {alone_us:.0f} | {inside_us:.0f} | "
+            f"{inside_us / alone_us:.1f} |"
         )
     updates = {m: critic_update(m) for m in (1, n_members)}
     steps = interleaved(
