@@ -16,7 +16,10 @@ and the rule before it (local thresholds over thirds of the series, z=3,
 flags less than a window apart merged). None of these series was used to
 choose the defaults of ``LSTMGANAnomalyDetector`` or the interval rule.
 
-The training parts are clean, as in the novelty setting: ``lstmgan-neighbours``
+The training parts are clean, as in the novelty setting: ``lstmgan-novelty``
+is ``LSTMGANAnomalyDetector(novelty=True)`` (networks started from PCA of the
+training windows, reconstruction error plus the critic's score);
+``lstmgan-neighbours``
 scores with the reconstruction error plus 4 x the critic-embedding neighbour
 distance and no latent score (what ``novelty=True`` resolves to for
 ``GANAnomalyDetector``), ``lstmgan-neighbours-latent`` keeps the default
@@ -73,6 +76,7 @@ from sklearn_gan_ad.timeseries import (  # noqa: E402
 
 DETECTORS = (
     "lstmgan",
+    "lstmgan-novelty",
     "lstmgan-repeated",
     "lstmgan-neighbours",
     "lstmgan-neighbours-latent",
@@ -129,6 +133,7 @@ def window_scores(name, seed, train, test, window, step):
         return np.asarray(profile, dtype=np.float64)[starts], starts, watch.seconds
     detector = {
         "lstmgan": lambda: LSTMGANAnomalyDetector(random_state=seed),
+        "lstmgan-novelty": lambda: LSTMGANAnomalyDetector(novelty=True, random_state=seed),
         "lstmgan-repeated": lambda: RepeatedCodeLSTMGAN(random_state=seed),
         # what novelty=True resolves to for tables: is it right for windows too?
         "lstmgan-neighbours": lambda: LSTMGANAnomalyDetector(

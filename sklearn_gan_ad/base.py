@@ -245,8 +245,8 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         reconstruction = self._reconstruction_component
         combined = {
             reconstruction: 1.0,
-            "discriminator": self.discriminator_weight,
-            "latent": self.latent_weight,
+            "discriminator": self._resolved("discriminator_weight"),
+            "latent": self._resolved("latent_weight"),
         }
         neighbour_weight = self._resolved("neighbour_weight")
         if neighbour_weight:

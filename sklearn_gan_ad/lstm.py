@@ -1,6 +1,6 @@
 """LSTMGANAnomalyDetector: the adversarial detector for time-series windows."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -42,6 +42,16 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         time step. Beside each LSTM a linear path maps the whole window to the
         code and the code to the whole window, so that the networks contain a
         linear autoencoder and reproduce normal windows from the first epochs.
+    linear_start : {"pca", "random", "auto"}, default="auto"
+        How the encoder's and generator's linear paths start. ``"pca"`` sets
+        them to whitened PCA of the training windows (the leading
+        ``latent_dim`` principal directions, codes scaled to unit variance like
+        the prior's) and the LSTM paths' output layers to zero, so that
+        training starts from the best linear autoencoder of the windows instead
+        of searching for it within the step budget; ``"random"`` keeps torch's
+        random initialisation. ``"auto"`` is ``"random"``, or ``"pca"`` with
+        ``novelty=True``: on contaminated windows the principal directions also
+        carry the anomalies' variance.
     latent_dim : int or "auto", default="auto"
         Size of the latent code; ``"auto"`` uses ``ceil(window_length *
         n_channels / 4)`` clipped to [2, 32].
@@ -77,39 +87,43 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
             default="auto"
         Which anomaly evidence :meth:`score_samples` uses (see
         :class:`GANAnomalyDetector`); ``"auto"`` is ``"combined"``, with or
-        without ``novelty``.
-    discriminator_weight : float, default=0.0
-        Weight of the standardised discriminator score in ``anomaly_score="combined"``.
-        The default leaves it out: on the ADBench benchmark every positive
-        weight lowered the mean ROC-AUC of the combination (see the docs'
-        benchmark page); ``anomaly_score="discriminator"`` uses it alone.
-    latent_weight : float, default=1.0
+        without ``novelty``: what it combines is set by the weights below.
+    discriminator_weight : float or "auto", default="auto"
+        Weight of the standardised discriminator score (the critic's feature
+        residual, :meth:`discriminator_score`) in ``anomaly_score="combined"``.
+        ``"auto"`` is 0, or 1 with ``novelty=True``. On contaminated windows
+        it did not help (30 NAB series, train = test: AUC −0.004 to +0.019 per
+        subset, lower interval F1 on AWS); on clean training parts, with the
+        networks started from PCA, it is the strongest single component
+        (NAB cut before its first anomaly, ``benchmarks/nab_clean_scores.py``).
+    latent_weight : float or "auto", default="auto"
         Weight of the standardised latent score (:meth:`latent_score`) in
-        ``anomaly_score="combined"``: the default combined score is the
-        reconstruction error plus the latent score, with equal weight. Networks
-        that reproduce windows well also learn to reproduce the anomalies hidden
-        in unlabelled training windows, but the codes of those windows stay in
-        rare regions of the prior, which the latent score sees. On the five
-        Orion subsets of NAB (3 seeds, the same fits scored both ways) adding
-        it raised the mean per-timestamp ROC-AUC from 0.751 to 0.761 when it
-        was chosen, and from 0.752 to 0.756 in the current run, where it raises
-        interval F1 on AWS and realKnownCause and lowers it on AdEx and
-        Traffic (docs' benchmark page).
+        ``anomaly_score="combined"``; ``"auto"`` is 1, or 0 with ``novelty=True``.
+        Networks that reproduce windows well also learn to reproduce the
+        anomalies hidden in unlabelled training windows, but the codes of those
+        windows stay in rare regions of the prior, which the latent score sees.
+        On the five Orion subsets of NAB (3 seeds, the same fits scored both
+        ways) adding it raised the mean per-timestamp ROC-AUC from 0.751 to
+        0.761 when it was chosen, and from 0.752 to 0.756 in the current run,
+        where it raises interval F1 on AWS and realKnownCause and lowers it on
+        AdEx and Traffic (docs' benchmark page). With clean training windows
+        there are no such anomalies to see, and it lowered the AUC of every
+        combination it joined (``benchmarks/nab_clean_scores.py``).
     neighbour_weight : float or "auto", default="auto"
         Weight of the standardised neighbour score (:meth:`neighbour_distance`,
         in the window critic's first convolution) in ``anomaly_score="combined"``;
-        ``"auto"`` is 0, or 4 with ``novelty=True``. On the six synthetic anomaly
-        kinds with clean training parts (``benchmarks/synthetic_series.py``,
-        3 seeds) weight 4 raised the mean per-timestamp ROC-AUC from 0.993 to
-        0.998 (flat segments: 0.968 to 0.994), with the same training. It was not
-        measured on contaminated series, hence 0 by default. A positive weight
-        keeps the training windows' embeddings (``neighbour_reference_``).
+        ``"auto"`` is 0 with or without ``novelty``. With the networks started
+        from PCA it added nothing on the clean NAB cuts nor on the six
+        synthetic anomaly kinds (``benchmarks/nab_clean_scores.py``,
+        ``benchmarks/synthetic_series.py``). A positive weight keeps the
+        training windows' embeddings (``neighbour_reference_``).
     novelty : bool, default=False
-        Whether the training windows are known to be normal. It changes what
-        the parameters left at ``"auto"`` resolve to: for windows only
-        ``neighbour_weight`` (4 instead of 0), so that the combined score adds
-        the neighbour distance to the reconstruction and latent scores.
-        Training does not change.
+        Whether the training windows are known to be normal (a clean training
+        part of a series). It changes what the parameters left at ``"auto"``
+        resolve to: ``linear_start="pca"``, and the combined score becomes the
+        reconstruction error plus the critic's score (``discriminator_weight=1``,
+        ``latent_weight=0``). ``novelty=False`` scores exactly as before the
+        parameter existed.
     contamination : "auto" or float, default="auto"
         Expected share of outliers; ``"auto"`` as in :class:`GANAnomalyDetector`.
     callbacks : list of skorch callbacks or None, default=None
@@ -188,6 +202,9 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "patch_length": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "linear_start": [StrOptions({"pca", "random", "auto"})],
+        "discriminator_weight": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "latent_weight": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
     }
 
     _auto_values = {
@@ -195,7 +212,10 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         # windows train on every window (see prune_threshold)
         "anomaly_score": {False: "combined", True: "combined"},
         "prune_threshold": {False: None, True: None},
-        "neighbour_weight": {False: 0.0, True: 4.0},
+        "neighbour_weight": {False: 0.0, True: 0.0},
+        "linear_start": {False: "random", True: "pca"},
+        "latent_weight": {False: 1.0, True: 0.0},
+        "discriminator_weight": {False: 0.0, True: 1.0},
     }
 
     # patch_length="auto" aims at this many recurrent steps per window
@@ -208,6 +228,7 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         hidden_size=32,
         num_layers=1,
         patch_length="auto",
+        linear_start="auto",
         latent_dim="auto",
         epochs="auto",
         batch_size=128,
@@ -219,8 +240,8 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         trim_fraction=0.0,
         prune_threshold="auto",
         anomaly_score="auto",
-        discriminator_weight=0.0,
-        latent_weight=1.0,
+        discriminator_weight="auto",
+        latent_weight="auto",
         neighbour_weight="auto",
         novelty=False,
         contamination="auto",
@@ -235,6 +256,7 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.patch_length = patch_length
+        self.linear_start = linear_start
         self.latent_dim = latent_dim
         self.epochs = epochs
         self.batch_size = batch_size
@@ -320,7 +342,7 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
             patch_length=self._resolved_patch_length(window_length),
         )
         return {
-            "module": (LSTMEncoder, recurrent),
+            "module": (LSTMEncoder, {**recurrent, "linear_start": self._resolved("linear_start")}),
             "generator": (LSTMDecoder, recurrent),
             "critic_x": (WindowCritic, dict(n_channels=n_channels, hidden_size=self.hidden_size)),
             "critic_z": (

@@ -211,6 +211,23 @@ class AdversarialNet(NeuralNet):
             setattr(self, name + "_", self.initialized_instance(getattr(self, name), kwargs))
         return self
 
+    def initialize_from_data(self, X):
+        """Let an encoder that can start from the training data do so (with its generator).
+
+        Called by :meth:`fit` after :meth:`initialize`, before the first step;
+        modules without ``start_from_data`` keep their random initialisation.
+        """
+        start = getattr(self.module_, "start_from_data", None)
+        if start is not None:
+            start(X.to(self.device), self.generator_)
+
+    def fit(self, X, y=None, **fit_params):
+        if not self.warm_start or not self.initialized_:
+            self.initialize()
+            self.initialize_from_data(X)
+        self.partial_fit(X, y, _routing_method="fit", **fit_params)
+        return self
+
     def get_dataset(self, X, y=None):
         if isinstance(X, MemberRows):
             return X

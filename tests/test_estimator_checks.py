@@ -12,6 +12,8 @@ DETECTORS = [
     # and fit idempotence must hold for it too
     GANAnomalyDetector(hidden_layer_sizes=(16,), novelty=True, **FAST),
     LSTMGANAnomalyDetector(hidden_size=8, **FAST),
+    # a data-dependent start (PCA of the training windows) and the critic's score
+    LSTMGANAnomalyDetector(hidden_size=8, novelty=True, **FAST),
 ]
 
 

@@ -149,3 +149,92 @@ def test_synthetic_anomalies_get_higher_timestamp_scores(kind):
     windows, starts = make_windows(test, window=50, step=5)
     scores = windows_to_timestamps(-detector.score_samples(windows), starts, len(test), window=50)
     assert timestamp_scores_metrics(scores, labels)["roc_auc"] >= 0.9
+
+
+def _recurrent_pair(window_length, latent_dim, n_channels=1):
+    from sklearn_gan_ad.networks import LSTMDecoder, LSTMEncoder
+
+    sizes = dict(
+        n_channels=n_channels,
+        latent_dim=latent_dim,
+        window_length=window_length,
+        hidden_size=8,
+        patch_length=5,
+    )
+    return LSTMEncoder(**sizes, linear_start="pca"), LSTMDecoder(**sizes)
+
+
+def test_encoder_and_generator_start_as_the_pca_reconstruction_of_the_windows():
+    import torch
+    from sklearn.decomposition import PCA
+
+    torch.manual_seed(0)
+    X = make_windows(sine(n=800)[0], window=25, step=2)[0]
+    encoder, generator = _recurrent_pair(window_length=25, latent_dim=4)
+    windows = torch.tensor(X, dtype=torch.float32).unsqueeze(-1)
+    encoder.start_from_data(windows, generator)
+    with torch.no_grad():
+        rebuilt = generator(encoder(windows)).squeeze(-1).numpy()
+    pca = PCA(4).fit(X)
+    np.testing.assert_allclose(rebuilt, pca.inverse_transform(pca.transform(X)), atol=1e-4)
+
+
+def test_starting_codes_of_the_training_windows_are_whitened():
+    import torch
+
+    torch.manual_seed(0)
+    rng = np.random.RandomState(0)
+    X = rng.randn(500, 25) * np.linspace(3.0, 0.5, 25)  # 25 steps of falling variance
+    encoder, generator = _recurrent_pair(window_length=25, latent_dim=4)
+    windows = torch.tensor(X, dtype=torch.float32).unsqueeze(-1)
+    encoder.start_from_data(windows, generator)
+    with torch.no_grad():
+        codes = encoder(windows).double().numpy()
+    np.testing.assert_allclose(codes.mean(axis=0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(np.cov(codes.T, bias=True), np.eye(4), atol=1e-3)
+
+
+def test_codes_beyond_the_rank_of_the_windows_start_at_zero():
+    import torch
+
+    torch.manual_seed(0)
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 2) @ rng.randn(2, 10)  # rank 2 windows of 10 steps
+    encoder, generator = _recurrent_pair(window_length=10, latent_dim=4)
+    windows = torch.tensor(X, dtype=torch.float32).unsqueeze(-1)
+    encoder.start_from_data(windows, generator)
+    with torch.no_grad():
+        codes = encoder(windows).numpy()
+        rebuilt = generator(encoder(windows)).squeeze(-1).numpy()
+    assert np.abs(codes[:, 2:]).max() < 1e-2
+    np.testing.assert_allclose(rebuilt, X, atol=1e-3)
+
+
+def test_linear_start_pca_starts_every_member_from_the_windows(windows):
+    detector = LSTMGANAnomalyDetector(
+        **{**FAST, "epochs": 1, "n_estimators": 2, "linear_start": "pca"}
+    )
+    detector.fit(windows)
+    # the start is deterministic, so one epoch leaves the members' linear paths
+    # close to each other (their LSTMs and data order still differ)
+    encoders = detector.net_.module_.members
+    first, second = (member.linear.weight.detach().numpy() for member in encoders)
+    assert np.abs(first - second).max() < 0.1 * np.abs(first).max()
+
+
+def test_linear_start_auto_is_random_without_novelty(windows):
+    default = LSTMGANAnomalyDetector(**{**FAST, "epochs": 2}).fit(windows)
+    random_start = LSTMGANAnomalyDetector(**{**FAST, "epochs": 2, "linear_start": "random"})
+    np.testing.assert_array_equal(
+        default.score_samples(windows), random_start.fit(windows).score_samples(windows)
+    )
+
+
+def test_linear_start_auto_is_pca_with_novelty(windows):
+    novelty = LSTMGANAnomalyDetector(**{**FAST, "epochs": 2, "novelty": True}).fit(windows)
+    pca_start = LSTMGANAnomalyDetector(
+        **{**FAST, "epochs": 2, "novelty": True, "linear_start": "pca"}
+    )
+    np.testing.assert_array_equal(
+        novelty.score_samples(windows), pca_start.fit(windows).score_samples(windows)
+    )

@@ -193,14 +193,40 @@ def test_refit_without_the_neighbour_score_drops_the_reference(clean_rows):
     assert not hasattr(detector, "neighbour_reference_")
 
 
-def test_lstm_detector_with_novelty_scores_multichannel_windows_with_neighbours():
+def _two_channel_windows():
     rng = np.random.RandomState(0)
     steps = np.arange(400)
     series = np.c_[np.sin(steps / 5.0), np.cos(steps / 7.0)] + 0.05 * rng.normal(size=(400, 2))
-    windows = np.stack([series[i : i + 20].ravel() for i in range(0, 380, 2)])
+    return np.stack([series[i : i + 20].ravel() for i in range(0, 380, 2)])
+
+
+def test_lstm_detector_with_novelty_scores_by_reconstruction_and_critic():
+    detector = LSTMGANAnomalyDetector(novelty=True)
+    assert detector._scored_components() == ("reconstruction", "discriminator")
+    assert detector._resolved("linear_start") == "pca"
+
+
+def test_lstm_detector_without_novelty_scores_by_reconstruction_and_latent():
+    detector = LSTMGANAnomalyDetector()
+    assert detector._scored_components() == ("reconstruction", "latent")
+    assert detector._resolved("linear_start") == "random"
+
+
+def test_lstm_detector_scores_multichannel_windows_with_an_explicit_neighbour_weight():
+    windows = _two_channel_windows()
+    detector = LSTMGANAnomalyDetector(
+        n_channels=2, hidden_size=8, epochs=2, novelty=True, neighbour_weight=4.0, random_state=0
+    ).fit(windows)
+    assert detector._score_weights()["neighbours"] == 4.0
+    assert detector.neighbour_reference_.shape[:2] == (1, len(windows))
+    assert np.isfinite(detector.score_samples(windows)).all()
+
+
+def test_saved_lstm_novelty_detector_loads_with_identical_scores(tmp_path):
+    windows = _two_channel_windows()
     detector = LSTMGANAnomalyDetector(
         n_channels=2, hidden_size=8, epochs=2, novelty=True, random_state=0
     ).fit(windows)
-    assert detector._score_weights()["neighbours"] > 0
-    assert detector.neighbour_reference_.shape[:2] == (1, len(windows))
-    assert np.isfinite(detector.score_samples(windows)).all()
+    detector.save(tmp_path / "windows.pt")
+    loaded = load(tmp_path / "windows.pt")
+    np.testing.assert_array_equal(loaded.score_samples(windows), detector.score_samples(windows))

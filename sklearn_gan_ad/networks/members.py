@@ -121,6 +121,13 @@ class MemberStack(nn.Module):
     def embedding(self, x):
         return self._each("embedding", x)
 
+    def start_from_data(self, x, generator):
+        """Each member's data-dependent start (see the member class), if it has one."""
+        for member, partner in zip(self.members, generator.members):
+            start = getattr(member, "start_from_data", None)
+            if start is not None:
+                start(x, partner)
+
 
 def with_member_axis(cls, kwargs):
     """``(class, kwargs)`` of a module for all members: ``cls`` itself if it takes
