@@ -18,7 +18,8 @@ choose the defaults of ``LSTMGANAnomalyDetector`` or the interval rule.
 
 The training parts are clean, as in the novelty setting: ``lstmgan-novelty``
 is ``LSTMGANAnomalyDetector(novelty=True)`` (networks started from PCA of the
-training windows, reconstruction error plus the critic's score);
+training windows, reconstruction error plus the critic's score),
+``lstmgan-novelty-critic`` the same networks scored by the critic alone;
 ``lstmgan-neighbours``
 scores with the reconstruction error plus 4 x the critic-embedding neighbour
 distance and no latent score (what ``novelty=True`` resolves to for
@@ -77,6 +78,7 @@ from sklearn_gan_ad.timeseries import (  # noqa: E402
 DETECTORS = (
     "lstmgan",
     "lstmgan-novelty",
+    "lstmgan-novelty-critic",
     "lstmgan-repeated",
     "lstmgan-neighbours",
     "lstmgan-neighbours-latent",
@@ -134,6 +136,9 @@ def window_scores(name, seed, train, test, window, step):
     detector = {
         "lstmgan": lambda: LSTMGANAnomalyDetector(random_state=seed),
         "lstmgan-novelty": lambda: LSTMGANAnomalyDetector(novelty=True, random_state=seed),
+        "lstmgan-novelty-critic": lambda: LSTMGANAnomalyDetector(
+            novelty=True, anomaly_score="discriminator", random_state=seed
+        ),
         "lstmgan-repeated": lambda: RepeatedCodeLSTMGAN(random_state=seed),
         # what novelty=True resolves to for tables: is it right for windows too?
         "lstmgan-neighbours": lambda: LSTMGANAnomalyDetector(
