@@ -136,6 +136,30 @@ def write_csv(path, rows, fieldnames):
     _atomic_write(path, write)
 
 
+def read_csv(paths, text_fields, int_fields=()):
+    """Rows of CSVs written by :func:`write_csv`, numbers parsed back (empty cells as NaN).
+
+    Fields in ``text_fields`` stay strings, those in ``int_fields`` become ints,
+    every other field a float.
+    """
+
+    def value(field, cell):
+        if field in text_fields:
+            return cell
+        if field in int_fields:
+            return int(cell)
+        return float(cell) if cell != "" else math.nan
+
+    rows = []
+    for path in paths:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows.extend(
+                {field: value(field, cell) for field, cell in row.items()}
+                for row in csv.DictReader(handle)
+            )
+    return rows
+
+
 def write_text(path, text):
     """Write a text file atomically."""
     _atomic_write(path, lambda handle: handle.write(text))

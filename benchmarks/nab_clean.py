@@ -48,7 +48,6 @@ Example
 
 import argparse
 import collections
-import csv
 import json
 import sys
 from pathlib import Path
@@ -66,10 +65,18 @@ from _common import (  # noqa: E402
     log,
     markdown_table,
     median,
+    read_csv,
     write_csv,
     write_text,
 )
-from nab import DEFAULT_DATA_DIR, SHORT, SUBSETS, load_series, true_index_intervals  # noqa: E402
+from nab import (  # noqa: E402
+    DEFAULT_DATA_DIR,
+    DEFAULT_OUTPUT_DIR,
+    SHORT,
+    SUBSETS,
+    load_series,
+    true_index_intervals,
+)
 from synthetic_series import window_scores  # noqa: E402
 
 from sklearn_gan_ad.timeseries import (  # noqa: E402
@@ -81,6 +88,8 @@ from sklearn_gan_ad.timeseries import (  # noqa: E402
 DETECTORS = ("lstmgan", "lstmgan-novelty", "iforest", "pca", "matrix_profile")
 SEEDED = {"lstmgan", "lstmgan-novelty", "iforest"}
 LSTM_VARIANTS = ("lstmgan", "lstmgan-novelty")
+TEXT_FIELDS = ("subset", "series", "detector")
+INT_FIELDS = ("seed", "n_train", "n_test", "step")
 FIELDS = [
     "subset",
     "series",
@@ -144,9 +153,7 @@ def per_series_auc(rows, name, key):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-    parser.add_argument(
-        "--output-dir", type=Path, default=Path(__file__).resolve().parent / "results"
-    )
+    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
     parser.add_argument("--subsets", nargs="+", choices=SUBSETS, default=list(SUBSETS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--detectors", nargs="+", choices=DETECTORS, default=list(DETECTORS))
@@ -167,21 +174,11 @@ def main(argv=None):
     cuts, skipped = clean_cuts(args.data_dir, args.subsets, args.min_train, args.min_train_fraction)
     log(f"{len(cuts)} series with a clean training part, {len(skipped)} skipped")
     suffix = f"_{args.tag}" if args.tag else ""
-    rows = read_rows(args.summarise) if args.summarise else run(cuts, args, suffix)
+    if args.summarise:
+        rows = read_csv(args.summarise, TEXT_FIELDS, int_fields=INT_FIELDS)
+    else:
+        rows = run(cuts, args, suffix)
     summarise(rows, cuts, skipped, args, suffix)
-
-
-def read_rows(paths):
-    numeric = {"seed", "n_train", "n_test", "step"}
-    rows = []
-    for path in paths:
-        with open(path, newline="", encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                for field in FIELDS[4:]:
-                    row[field] = int(row[field]) if field in numeric else float(row[field])
-                row["seed"] = int(row["seed"])
-                rows.append(row)
-    return rows
 
 
 def run(cuts, args, suffix):

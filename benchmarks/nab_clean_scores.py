@@ -22,7 +22,6 @@ Example
 """
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
@@ -33,8 +32,16 @@ torch.set_num_threads(1)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import environment_summary, fmt, log, markdown_table, write_csv, write_text  # noqa: E402
-from nab import DEFAULT_DATA_DIR, SUBSETS  # noqa: E402
+from _common import (  # noqa: E402
+    environment_summary,
+    fmt,
+    log,
+    markdown_table,
+    read_csv,
+    write_csv,
+    write_text,
+)
+from nab import DEFAULT_DATA_DIR, DEFAULT_OUTPUT_DIR, SUBSETS  # noqa: E402
 from nab_clean import clean_cuts  # noqa: E402
 
 from sklearn_gan_ad import LSTMGANAnomalyDetector  # noqa: E402
@@ -86,26 +93,10 @@ def series_row(key, train, test, labels, linear_start, seed, window):
     return row
 
 
-def read_rows(paths):
-    rows = []
-    for path in paths:
-        with open(path, newline="", encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                rows.append(
-                    {
-                        k: (v if k in ("series", "linear_start") else float(v))
-                        for k, v in row.items()
-                    }
-                )
-    return rows
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-    parser.add_argument(
-        "--output-dir", type=Path, default=Path(__file__).resolve().parent / "results"
-    )
+    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
     parser.add_argument("--subsets", nargs="+", choices=SUBSETS, default=list(SUBSETS))
     parser.add_argument("--linear-start", nargs="+", choices=("pca", "random"), default=["pca"])
     parser.add_argument("--seed", type=int, default=0)
@@ -116,7 +107,7 @@ def main(argv=None):
 
     suffix = f"_{args.tag}" if args.tag else ""
     if args.summarise:
-        rows = read_rows(args.summarise)
+        rows = read_csv(args.summarise, ("series", "linear_start"), int_fields=("seed",))
     else:
         cuts, _ = clean_cuts(args.data_dir, args.subsets, 400, 0.15)
         rows = []

@@ -99,10 +99,10 @@ class LSTMEncoder(nn.Module):
         variances, directions = variances.flip(0), directions.flip(1)
         signs = torch.sign(directions.gather(0, directions.abs().argmax(dim=0, keepdim=True)))
         directions = directions * torch.where(signs == 0, 1.0, signs)
-        n_codes = min(self.linear.out_features, flat.shape[1])
         # directions of no variance (beyond the windows' rank, up to rounding)
         # get no code: whitening them would turn rounding noise into codes
-        n_codes = int((variances[:n_codes] > _NULL_VARIANCE * variances[0]).sum())
+        leading = variances[: self.linear.out_features]
+        n_codes = int((leading > _NULL_VARIANCE * variances[0]).sum())
         spread = variances[:n_codes].sqrt()
         basis = directions[:, :n_codes]
 
