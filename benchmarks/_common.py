@@ -190,6 +190,35 @@ def environment_summary():
     )
 
 
+def window_shapes(windows, floor):
+    """Each window z-normalised (its shape, as the matrix profile compares windows).
+
+    Its standard deviation is floored at ``floor`` so that nearly flat windows
+    are not blown up to unit variance noise.
+    """
+    centred = windows - windows.mean(axis=1, keepdims=True)
+    return centred / np.maximum(windows.std(axis=1, keepdims=True), floor)
+
+
+def with_shape_channel(windows, floor):
+    """``(n, window)`` windows -> ``(n, 2 * window)``: values and shape as two channels per step."""
+    return np.stack([windows, window_shapes(windows, floor)], axis=2).reshape(len(windows), -1)
+
+
+def overrides_line(lstm_params, shape_channel=False):
+    """The line a results file states its LSTMGANAnomalyDetector overrides in."""
+    if lstm_params:
+        line = f"LSTMGANAnomalyDetector overrides (every LSTM-GAN variant): `{lstm_params}`."
+    else:
+        line = "LSTMGANAnomalyDetector variants with their own parameters (no overrides)."
+    if shape_channel:
+        line += (
+            " `--shape-channel`: every window detector sees each window's values and its "
+            "z-normalised copy (sd floored at a tenth of the training part's) as two channels."
+        )
+    return line
+
+
 def parse_params(items, flag):
     """``["epochs=50", "anomaly_score=reconstruction"]`` -> ``{"epochs": 50, "anomaly_score": "reconstruction"}``.
 

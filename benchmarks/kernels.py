@@ -15,7 +15,14 @@ comes from here, measured in one run with interleaved repeats (medians):
 5. one row-critic update (real and fake rows in one call, as training makes
    it) with 1 and 5 members, and the median time of its two costliest kernels
    inside the update against the same kernel called alone on tensors of the
-   same shape: why five members cost about twice one member here.
+   same shape: why five members cost about twice one member here;
+6. the LSTM of a window member (128 windows, 25 recurrent steps of 4 values,
+   32 units), forward and backward: one member, five run one after another,
+   and five as one block-diagonal LSTM of 160 units (the layout a batched
+   kernel would need, since torch's LSTM takes one set of weights).
+
+Section 1 also times a dense (2048 x 2048) product on one thread, the core's
+practical peak, to show how close the ensemble's batched products come to it.
 
 Writes ``benchmarks/results/kernels.md``.
 
@@ -71,8 +78,13 @@ def products():
         functions[str(dtype)] = lambda x=x, w=weight, b=bias: seconds_per_call(
             lambda: torch.baddbmm(b, x, w), 50
         )
+    square = torch.randn(2048, 2048)
+    functions["dense (2048 x 2048)^2, float32 (peak reference)"] = lambda: seconds_per_call(
+        lambda: square @ square, 3
+    )
     for name, seconds in interleaved(functions).items():
-        rows.append(f"| {name} | {5 * 2048 * 64 * 64 / seconds / 1e9:.1f} |")
+        work = 2048**3 if name.startswith("dense") else 5 * 2048 * 64 * 64
+        rows.append(f"| {name} | {work / seconds / 1e9:.1f} |")
     widths = {}
     x = torch.randn(5, 2048, 64)
     for width in (1, 3, 16, 20, 64):
@@ -209,12 +221,45 @@ def kernels_in_context(n_members=5, calls=100):
     return rows, update_rows
 
 
+def lstm_members(n_members=5, batch=128, steps=25, patch=4, hidden=32):
+    """Forward + backward of window members' LSTMs: one, several in turn, one block-diagonal."""
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    separate = [torch.nn.LSTM(patch, hidden, batch_first=True) for _ in range(n_members)]
+    wide = torch.nn.LSTM(patch * n_members, hidden * n_members, batch_first=True)
+    inputs = [torch.randn(batch, steps, patch) for _ in range(n_members)]
+    stacked = torch.cat(inputs, dim=2)
+
+    def one():
+        separate[0](inputs[0])[0].square().mean().backward()
+
+    def in_turn():
+        sum(lstm(x)[0].square().mean() for lstm, x in zip(separate, inputs)).backward()
+
+    def block_diagonal():
+        wide(stacked)[0].square().mean().backward()
+
+    layouts = {
+        "1 member": one,
+        f"{n_members} members, one after another": in_turn,
+        f"{n_members} members as one block-diagonal LSTM ({n_members * hidden} units)": (
+            block_diagonal
+        ),
+    }
+    result = interleaved({name: lambda f=f: seconds_per_call(f, 20) for name, f in layouts.items()})
+    return [
+        f"| {name} | {1e3 * seconds:.1f} | {seconds / result['1 member']:.2f} |"
+        for name, seconds in result.items()
+    ]
+
+
 def main():
     started = time.perf_counter()
     product_rows, width_rows = products()
     lstm_rows, n_windows = lstm_chunks()
     thread_rows = fit_threads()
     context_rows, update_rows = kernels_in_context()
+    lstm_member_rows = lstm_members()
     torch.set_num_threads(torch.get_num_threads())
     text = "\n".join(
         [
@@ -229,7 +274,7 @@ def main():
             "",
             "## 1. (5, 2048, 64) x (5, 64, 64) batched product, one thread",
             "",
-            "| dtype | GMAC/s |",
+            "| product | GMAC/s |",
             "| :--- | ---: |",
             *product_rows,
             "",
@@ -262,6 +307,13 @@ def main():
             "| kernel | alone, µs | inside the update, µs | ratio |",
             "| :--- | ---: | ---: | ---: |",
             *context_rows,
+            "",
+            "## 6. Window members' LSTM (128 windows, 25 steps of 4 values, 32 units), "
+            "forward + backward, one thread",
+            "",
+            "| layout | ms | ÷ 1 member |",
+            "| :--- | ---: | ---: |",
+            *lstm_member_rows,
             "",
         ]
     )

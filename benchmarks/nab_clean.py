@@ -65,6 +65,8 @@ from _common import (  # noqa: E402
     log,
     markdown_table,
     median,
+    overrides_line,
+    parse_params,
     read_csv,
     write_csv,
     write_text,
@@ -162,6 +164,14 @@ def main(argv=None):
     parser.add_argument("--min-train-fraction", type=float, default=0.15)
     parser.add_argument("--tag", default="", help="suffix for the result file names")
     parser.add_argument(
+        "--lstm-param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a hyperparameter of every LSTM-GAN variant (repeatable), "
+        "e.g. --lstm-param reconstruction_weight=100; use with --tag",
+    )
+    parser.add_argument(
         "--summarise",
         type=Path,
         nargs="+",
@@ -169,7 +179,14 @@ def main(argv=None):
         help="write the summary from these nab_clean CSVs (e.g. runs of different seeds "
         "side by side) instead of running; --seeds names the seeds they hold",
     )
+    parser.add_argument(
+        "--shape-channel",
+        action="store_true",
+        help="give every window detector each window's z-normalised copy as a second "
+        "channel; use with --tag",
+    )
     args = parser.parse_args(argv)
+    args.lstm_params = parse_params(args.lstm_param, "--lstm-param")
 
     cuts, skipped = clean_cuts(args.data_dir, args.subsets, args.min_train, args.min_train_fraction)
     log(f"{len(cuts)} series with a clean training part, {len(skipped)} skipped")
@@ -187,7 +204,16 @@ def run(cuts, args, suffix):
         step = max(1, (len(train) + len(test)) // 1000)
         for name in args.detectors:
             for seed in args.seeds if name in SEEDED else args.seeds[:1]:
-                scores, starts, seconds = window_scores(name, seed, train, test, args.window, step)
+                scores, starts, seconds = window_scores(
+                    name,
+                    seed,
+                    train,
+                    test,
+                    args.window,
+                    step,
+                    args.lstm_params,
+                    args.shape_channel,
+                )
                 per_timestamp = windows_to_timestamps(scores, starts, len(test), window=args.window)
                 row = {
                     "subset": subset,
@@ -266,6 +292,8 @@ def summarise(rows, cuts, skipped, args, suffix):
             f"{len(cuts)} series; skipped (clean part too short): {len(skipped)}. "
             "The defaults were not chosen on these cuts; `novelty=True`'s start and score "
             "for windows were (seed 0, `benchmarks/nab_clean_scores.py`).",
+            "",
+            overrides_line(args.lstm_params, args.shape_channel),
             "",
             "## Per-timestamp ROC-AUC",
             "",

@@ -56,7 +56,10 @@ from _common import (  # noqa: E402
     log,
     markdown_table,
     median,
+    overrides_line,
+    parse_params,
     stopwatch,
+    with_shape_channel,
     write_csv,
     write_text,
 )
@@ -123,29 +126,44 @@ def f1_of(rows, rule):
     )["f1"]
 
 
-def window_scores(name, seed, train, test, window, step):
-    """Anomaly score (higher = more anomalous) of each test window, and fit seconds."""
+def window_scores(name, seed, train, test, window, step, lstm_params=None, shape_channel=False):
+    """Anomaly score (higher = more anomalous) of each test window, and fit seconds.
+
+    ``lstm_params`` override hyperparameters of every LSTM-GAN variant. With
+    ``shape_channel`` every window detector sees each window's z-normalised copy
+    as a second channel beside its values (the standard deviation floored at a
+    tenth of the training part's); the matrix profile is unchanged.
+    """
     X_train, _ = make_windows(train, window, step)
     X_test, starts = make_windows(test, window, step)
+    n_channels = 1
+    if shape_channel:
+        floor = 0.1 * float(np.std(train))
+        X_train, X_test = with_shape_channel(X_train, floor), with_shape_channel(X_test, floor)
+        n_channels = 2
     if name == "matrix_profile":
         import stumpy
 
         with stopwatch() as watch:
             profile = stumpy.stump(test, window, T_B=train, ignore_trivial=False)[:, 0]
         return np.asarray(profile, dtype=np.float64)[starts], starts, watch.seconds
+
+    def lstm(**variant):
+        return {"n_channels": n_channels, **variant, **(lstm_params or {})}
+
     detector = {
-        "lstmgan": lambda: LSTMGANAnomalyDetector(random_state=seed),
-        "lstmgan-novelty": lambda: LSTMGANAnomalyDetector(novelty=True, random_state=seed),
+        "lstmgan": lambda: LSTMGANAnomalyDetector(**lstm(random_state=seed)),
+        "lstmgan-novelty": lambda: LSTMGANAnomalyDetector(**lstm(novelty=True, random_state=seed)),
         "lstmgan-novelty-critic": lambda: LSTMGANAnomalyDetector(
-            novelty=True, anomaly_score="discriminator", random_state=seed
+            **lstm(novelty=True, anomaly_score="discriminator", random_state=seed)
         ),
-        "lstmgan-repeated": lambda: RepeatedCodeLSTMGAN(random_state=seed),
+        "lstmgan-repeated": lambda: RepeatedCodeLSTMGAN(**lstm(random_state=seed)),
         # what novelty=True resolves to for tables: is it right for windows too?
         "lstmgan-neighbours": lambda: LSTMGANAnomalyDetector(
-            neighbour_weight=4.0, latent_weight=0.0, random_state=seed
+            **lstm(neighbour_weight=4.0, latent_weight=0.0, random_state=seed)
         ),
         "lstmgan-neighbours-latent": lambda: LSTMGANAnomalyDetector(
-            neighbour_weight=4.0, random_state=seed
+            **lstm(neighbour_weight=4.0, random_state=seed)
         ),
         "iforest": lambda: IsolationForest(random_state=seed),
         "pca": PCAReconstruction,
@@ -166,7 +184,22 @@ def main(argv=None):
     parser.add_argument("--step", type=int, default=5)
     parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
     parser.add_argument("--tag", default="", help="suffix for the result file names")
+    parser.add_argument(
+        "--lstm-param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a hyperparameter of every LSTM-GAN variant (repeatable), "
+        "e.g. --lstm-param reconstruction_weight=100; use with --tag",
+    )
+    parser.add_argument(
+        "--shape-channel",
+        action="store_true",
+        help="give every window detector each window's z-normalised copy as a second "
+        "channel; use with --tag",
+    )
     args = parser.parse_args(argv)
+    args.lstm_params = parse_params(args.lstm_param, "--lstm-param")
 
     rows = []
     for kind in args.kinds:
@@ -174,7 +207,14 @@ def main(argv=None):
             train, test, labels = make_seasonal_series(kind, random_state=seed)
             for name in args.detectors:
                 scores, starts, seconds = window_scores(
-                    name, seed, train, test, args.window, args.step
+                    name,
+                    seed,
+                    train,
+                    test,
+                    args.window,
+                    args.step,
+                    args.lstm_params,
+                    args.shape_channel,
                 )
                 per_timestamp = windows_to_timestamps(scores, starts, len(test), window=args.window)
                 row = {"kind": kind, "seed": seed, "detector": name, "fit_seconds": seconds}
@@ -214,6 +254,8 @@ def main(argv=None):
             "(mean ± sd over seeds; `mean` over kinds and seeds).",
             "",
             environment_summary(),
+            "",
+            overrides_line(args.lstm_params, args.shape_channel),
             "",
             markdown_table(
                 ["kind", *args.detectors], table + fits, align="l" + "r" * len(args.detectors)

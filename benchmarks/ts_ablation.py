@@ -47,6 +47,8 @@ from _common import (  # noqa: E402
     markdown_table,
     median,
     stopwatch,
+    window_shapes,
+    with_shape_channel,
     write_csv,
     write_text,
 )
@@ -85,12 +87,10 @@ def normalised_windows(values, window, step, normalisation):
     windows, starts = make_windows(values, window, step)
     if normalisation == "global":
         return windows, starts, 1
-    centred = windows - windows.mean(axis=1, keepdims=True)
     floor = 0.1 * values.std()
-    shapes = centred / np.maximum(windows.std(axis=1, keepdims=True), floor)
     if normalisation == "window":
-        return shapes, starts, 1
-    return np.stack([windows, shapes], axis=2).reshape(len(windows), -1), starts, 2
+        return window_shapes(windows, floor), starts, 1
+    return with_shape_channel(windows, floor), starts, 2
 
 
 def run(values, labels, generator, normalisation, window, seed):

@@ -9,9 +9,11 @@ import torch
 
 # Below this many multiply-adds per training step, spreading the matmuls over
 # several threads costs more in synchronisation than it gains. On a 2-core
-# machine a second thread made the default fit of one member 21 % slower and of
-# five members 11 % faster, within the machine's noise (benchmarks/kernels.py,
-# section 4), so only networks far larger than the defaults get more.
+# machine a second thread made the default fit of one member 2-21 % slower and
+# of five members 11-12 % faster (two runs of benchmarks/kernels.py, section
+# 4), within the machine's noise, and fits run side by side (GridSearchCV
+# n_jobs) would then oversubscribe the cores, so only networks far larger than
+# the defaults get more.
 _SINGLE_THREAD_WORK = 2**30
 
 

@@ -140,7 +140,9 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         more members give steadier scores at proportionally higher cost: the
         critic on codes runs all members as one batched network, but torch's
         LSTM kernel takes one set of weights, so the recurrent networks of the
-        members run one after another (docs' performance page).
+        members run one after another (one block-diagonal LSTM holding all five
+        was slower still: 7.7× one member's time against 4.7×; docs'
+        performance page).
     random_state : int, RandomState instance or None, default=None
         Seeds weights, prior samples and shuffling; an int gives bit-identical
         scores on CPU.
@@ -323,8 +325,8 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         return X.reshape(X.shape[0], -1, self.n_channels)
 
     # A window's recurrent networks cost far more than a row's MLPs: 256 windows
-    # per scoring call ran at 23k windows/s against 26k with 2,048, but a
-    # single window took 12 ms instead of 74 ms, and a NAB series (~1,000
+    # per scoring call ran at 19k windows/s against 23k with 2,048, but a
+    # single window took 14 ms instead of 87 ms, and a NAB series (~1,000
     # windows) pads less (benchmarks/kernels.py)
     _max_chunk_rows = 256
 

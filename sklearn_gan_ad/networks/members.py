@@ -27,8 +27,8 @@ from torch import nn
 from torch.nn import functional as F
 
 # CPU matrix-product kernels are slow for outputs narrower than this: on the
-# reference machine (MKL, AVX2) 5 x 2,048 x 64 rows times 64 x 3 took 1.1 ms and
-# times 64 x 16 0.36 ms (benchmarks/kernels.py), and scoring 1M x 20 rows took
+# reference machine (MKL, AVX2) 5 x 2,048 x 64 rows times 64 x 3 took 1.4 ms and
+# times 64 x 16 0.42 ms (benchmarks/kernels.py), and scoring 1M x 20 rows took
 # 11 % less CPU time with the 3-wide code layer padded to 16 columns.
 _MIN_OUTPUT_COLUMNS = 16
 
