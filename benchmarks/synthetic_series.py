@@ -18,8 +18,10 @@ choose the defaults of ``LSTMGANAnomalyDetector`` or the interval rule.
 
 The training parts are clean, as in the novelty setting: ``lstmgan-novelty``
 is ``LSTMGANAnomalyDetector(novelty=True)`` (networks started from PCA of the
-training windows, reconstruction error plus the critic's score),
-``lstmgan-novelty-critic`` the same networks scored by the critic alone;
+training windows, scored by their reconstruction error),
+``lstmgan-novelty-critic`` the same networks scored by the critic alone and
+``lstmgan-novelty-rec+critic`` by reconstruction error plus critic
+(``novelty=True``'s score before it left the critic out);
 ``lstmgan-neighbours``
 scores with the reconstruction error plus 4 x the critic-embedding neighbour
 distance and no latent score (what ``novelty=True`` resolves to for
@@ -82,6 +84,7 @@ DETECTORS = (
     "lstmgan",
     "lstmgan-novelty",
     "lstmgan-novelty-critic",
+    "lstmgan-novelty-rec+critic",
     "lstmgan-repeated",
     "lstmgan-neighbours",
     "lstmgan-neighbours-latent",
@@ -156,6 +159,9 @@ def window_scores(name, seed, train, test, window, step, lstm_params=None, shape
         "lstmgan-novelty": lambda: LSTMGANAnomalyDetector(**lstm(novelty=True, random_state=seed)),
         "lstmgan-novelty-critic": lambda: LSTMGANAnomalyDetector(
             **lstm(novelty=True, anomaly_score="discriminator", random_state=seed)
+        ),
+        "lstmgan-novelty-rec+critic": lambda: LSTMGANAnomalyDetector(
+            **lstm(novelty=True, discriminator_weight=1.0, random_state=seed)
         ),
         "lstmgan-repeated": lambda: RepeatedCodeLSTMGAN(**lstm(random_state=seed)),
         # what novelty=True resolves to for tables: is it right for windows too?

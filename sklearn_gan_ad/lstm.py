@@ -91,13 +91,16 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
     discriminator_weight : float or "auto", default="auto"
         Weight of the standardised discriminator score (the critic's feature
         residual, :meth:`discriminator_score`) in ``anomaly_score="combined"``.
-        ``"auto"`` is 0, or 1 with ``novelty=True``. On contaminated windows
+        ``"auto"`` is 0, with or without ``novelty``. On contaminated windows
         it did not help (30 NAB series, train = test: AUC −0.004 to +0.019 per
-        subset, lower interval F1 on AWS); on clean training parts, with the
-        networks started from PCA, it was the strongest single component
-        measured (37 NAB series cut before their first anomaly, mean AUC 0.729
-        alone, 0.716 added to the reconstruction error, 0.703 for the
-        reconstruction error alone; ``benchmarks/nab_clean_scores.py``).
+        subset, lower interval F1 on AWS). On clean training parts it helped on
+        NAB (37 series cut before their first anomaly, seed 0: mean AUC 0.716
+        added to the reconstruction error, 0.703 without;
+        ``benchmarks/nab_clean_scores.py``) but scored a missing heartbeat as
+        more normal than normal beats (AUC 0.322 alone, and 0.843 added to the
+        reconstruction error against 0.940 without; ``benchmarks/heartbeats.py``):
+        a stretch the networks reproduce well leaves no residual in the
+        critic's features either.
     latent_weight : float or "auto", default="auto"
         Weight of the standardised latent score (:meth:`latent_score`) in
         ``anomaly_score="combined"``; ``"auto"`` is 1, or 0 with ``novelty=True``.
@@ -115,17 +118,18 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         Weight of the standardised neighbour score (:meth:`neighbour_distance`,
         in the window critic's first convolution) in ``anomaly_score="combined"``;
         ``"auto"`` is 0 with or without ``novelty``. With the networks started
-        from PCA, weight 4 lowered the mean AUC of reconstruction plus critic on
-        the clean NAB cuts (0.716 to 0.711, ``benchmarks/nab_clean_scores.py``).
+        from PCA, weight 4 lowered the mean AUC of the reconstruction error on
+        the clean NAB cuts (0.703 to 0.698, ``benchmarks/nab_clean_scores.py``).
         A positive weight keeps the training windows' embeddings
         (``neighbour_reference_``).
     novelty : bool, default=False
         Whether the training windows are known to be normal (a clean training
         part of a series). It changes what the parameters left at ``"auto"``
         resolve to: ``linear_start="pca"``, and the combined score becomes the
-        reconstruction error plus the critic's score (``discriminator_weight=1``,
-        ``latent_weight=0``). ``novelty=False`` scores exactly as before the
-        parameter existed.
+        reconstruction error alone (``latent_weight=0``). ``novelty=False``
+        scores exactly as before the parameter existed. Where anomalies can be
+        absences (a missing beat, a flat stretch) the defaults did better
+        (``benchmarks/heartbeats.py``).
     contamination : "auto" or float, default="auto"
         Expected share of outliers; ``"auto"`` as in :class:`GANAnomalyDetector`.
     callbacks : list of skorch callbacks or None, default=None
@@ -219,7 +223,7 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         "neighbour_weight": {False: 0.0, True: 0.0},
         "linear_start": {False: "random", True: "pca"},
         "latent_weight": {False: 1.0, True: 0.0},
-        "discriminator_weight": {False: 0.0, True: 1.0},
+        "discriminator_weight": {False: 0.0, True: 0.0},
     }
 
     # patch_length="auto" aims at this many recurrent steps per window

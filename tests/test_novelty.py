@@ -200,9 +200,9 @@ def _two_channel_windows():
     return np.stack([series[i : i + 20].ravel() for i in range(0, 380, 2)])
 
 
-def test_lstm_detector_with_novelty_scores_by_reconstruction_and_critic():
+def test_lstm_detector_with_novelty_scores_by_reconstruction_alone():
     detector = LSTMGANAnomalyDetector(novelty=True)
-    assert detector._scored_components() == ("reconstruction", "discriminator")
+    assert detector._scored_components() == ("reconstruction",)
     assert detector._resolved("linear_start") == "pca"
 
 
