@@ -219,6 +219,35 @@ def overrides_line(lstm_params, shape_channel=False):
     return line
 
 
+def add_lstm_param_option(parser, help_text):
+    """``--lstm-param KEY=VALUE`` (repeatable): LSTMGANAnomalyDetector overrides."""
+    parser.add_argument(
+        "--lstm-param", action="append", default=[], metavar="KEY=VALUE", help=help_text
+    )
+
+
+def add_shape_channel_option(parser):
+    """``--shape-channel``: windows with their z-normalised copy as a second channel."""
+    parser.add_argument(
+        "--shape-channel",
+        action="store_true",
+        help="give every window detector each window's z-normalised copy as a second "
+        "channel; use with --tag",
+    )
+
+
+def lstm_params(parser, args):
+    """``--lstm-param`` values as a dict; bad syntax or unknown keys fail before any fit."""
+    from sklearn_gan_ad import LSTMGANAnomalyDetector
+
+    try:
+        params = parse_params(args.lstm_param, "--lstm-param")
+    except ValueError as error:
+        parser.error(str(error))
+    LSTMGANAnomalyDetector(**params)  # unknown keys fail now, not mid-run
+    return params
+
+
 def parse_params(items, flag):
     """``["epochs=50", "anomaly_score=reconstruction"]`` -> ``{"epochs": 50, "anomaly_score": "reconstruction"}``.
 

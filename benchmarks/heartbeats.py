@@ -40,27 +40,25 @@ torch.set_num_threads(1)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
+    add_lstm_param_option,
     environment_summary,
-    fmt,
-    log,
+    lstm_params,
     markdown_table,
-    median,
     overrides_line,
-    parse_params,
     write_csv,
     write_text,
 )
 from synthetic_series import (  # noqa: E402
     DEFAULT_OUTPUT_DIR,
     DETECTORS,
-    f1_of,
-    interval_counts,
-    window_scores,
+    f1_table,
+    mean_sd_table,
+    median_fit_row,
+    scored_row,
 )
 
-from sklearn_gan_ad.timeseries import timestamp_scores_metrics, windows_to_timestamps  # noqa: E402
-
 KINDS = ("ectopic", "missing")
+METRICS = ("roc_auc", "average_precision")
 DEFAULT_DETECTORS = ("lstmgan", "lstmgan-novelty", "iforest", "pca", "matrix_profile")
 FIELDS = [
     "kind",
@@ -119,15 +117,12 @@ def main(argv=None):
     parser.add_argument("--step", type=int, default=2)
     parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
     parser.add_argument("--tag", default="", help="suffix for the result file names")
-    parser.add_argument(
-        "--lstm-param",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a hyperparameter of every LSTM-GAN variant (repeatable); use with --tag",
+    add_lstm_param_option(
+        parser,
+        "override a hyperparameter of every LSTM-GAN variant (repeatable); use with --tag",
     )
     args = parser.parse_args(argv)
-    args.lstm_params = parse_params(args.lstm_param, "--lstm-param")
+    args.lstm_params = lstm_params(parser, args)
 
     rows = []
     for kind in args.kinds:
@@ -136,50 +131,11 @@ def main(argv=None):
             train, _ = heartbeat_series(3000, rng)
             test, labels = heartbeat_series(3000, rng, kind)
             for name in args.detectors:
-                scores, starts, seconds = window_scores(
-                    name, seed, train, test, args.window, args.step, args.lstm_params
-                )
-                per_timestamp = windows_to_timestamps(scores, starts, len(test), window=args.window)
-                row = {"kind": kind, "seed": seed, "detector": name, "fit_seconds": seconds}
-                row.update(timestamp_scores_metrics(per_timestamp, labels))
-                counts = interval_counts(per_timestamp, labels, args.window)
-                row.update({key: counts[key] for key in ("tp_whole", "fp_whole", "fn_whole")})
-                rows.append(row)
-                log(f"{kind} seed {seed} {name}: auc={fmt(row['roc_auc'])} fit={seconds:.1f}s")
+                rows.append(scored_row(kind, seed, name, train, test, labels, args))
 
-    def cell(of, key):
-        values = [r[key] for r in of]
-        return f"{fmt(float(np.mean(values)))} ± {fmt(float(np.std(values)))}"
-
-    tables = {}
-    for key in ("roc_auc", "average_precision"):
-        tables[key] = [
-            [kind]
-            + [
-                cell([r for r in rows if r["detector"] == n and kind in (r["kind"], "mean")], key)
-                for n in args.detectors
-            ]
-            for kind in [*args.kinds, "mean"]
-        ]
-    f1_rows = [
-        [kind]
-        + [
-            fmt(
-                f1_of(
-                    [r for r in rows if r["detector"] == n and kind in (r["kind"], "all")], "whole"
-                )
-            )
-            for n in args.detectors
-        ]
-        for kind in [*args.kinds, "all"]
-    ]
-    fits = [
-        ["median fit s"]
-        + [
-            fmt(median([r["fit_seconds"] for r in rows if r["detector"] == n]), 1)
-            for n in args.detectors
-        ]
-    ]
+    tables = {key: mean_sd_table(rows, args.kinds, args.detectors, key) for key in METRICS}
+    f1_rows = f1_table(rows, args.kinds, args.detectors, ["whole"])
+    fits = [median_fit_row(rows, args.detectors)]
     align = "l" + "r" * len(args.detectors)
     text = "\n".join(
         [

@@ -82,12 +82,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pandas as pd  # noqa: E402
 from _common import (  # noqa: E402
+    add_lstm_param_option,
     environment_summary,
     fmt,
     log,
+    lstm_params,
     markdown_table,
     median,
-    parse_params,
     stopwatch,
     write_csv,
     write_text,
@@ -635,12 +636,9 @@ def main(argv=None):
     parser.add_argument(
         "--detectors", nargs="+", choices=DETECTORS, default=list(DEFAULT_DETECTORS)
     )
-    parser.add_argument(
-        "--lstm-param",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a hyperparameter of LSTMGANAnomalyDetector (repeatable), "
+    add_lstm_param_option(
+        parser,
+        "override a hyperparameter of LSTMGANAnomalyDetector (repeatable), "
         "e.g. --lstm-param prune_threshold=2.0; use with --output-dir",
     )
     parser.add_argument(
@@ -657,11 +655,7 @@ def main(argv=None):
         help="keep rows of an existing nab_series.csv and skip them",
     )
     args = parser.parse_args(argv)
-    try:
-        args.lstm_params = parse_params(args.lstm_param, "--lstm-param")
-    except ValueError as error:
-        parser.error(str(error))
-    LSTMGANAnomalyDetector(**args.lstm_params)  # unknown keys fail now, not mid-run
+    args.lstm_params = lstm_params(parser, args)
 
     with open(args.data_dir / "labels" / "combined_windows.json", encoding="utf-8") as fh:
         labels = json.load(fh)

@@ -60,13 +60,15 @@ torch.set_num_threads(1)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
+    add_lstm_param_option,
+    add_shape_channel_option,
     environment_summary,
     fmt,
     log,
+    lstm_params,
     markdown_table,
     median,
     overrides_line,
-    parse_params,
     read_csv,
     write_csv,
     write_text,
@@ -163,12 +165,9 @@ def main(argv=None):
     parser.add_argument("--min-train", type=int, default=400)
     parser.add_argument("--min-train-fraction", type=float, default=0.15)
     parser.add_argument("--tag", default="", help="suffix for the result file names")
-    parser.add_argument(
-        "--lstm-param",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a hyperparameter of every LSTM-GAN variant (repeatable), "
+    add_lstm_param_option(
+        parser,
+        "override a hyperparameter of every LSTM-GAN variant (repeatable), "
         "e.g. --lstm-param reconstruction_weight=100; use with --tag",
     )
     parser.add_argument(
@@ -179,14 +178,9 @@ def main(argv=None):
         help="write the summary from these nab_clean CSVs (e.g. runs of different seeds "
         "side by side) instead of running; --seeds names the seeds they hold",
     )
-    parser.add_argument(
-        "--shape-channel",
-        action="store_true",
-        help="give every window detector each window's z-normalised copy as a second "
-        "channel; use with --tag",
-    )
+    add_shape_channel_option(parser)
     args = parser.parse_args(argv)
-    args.lstm_params = parse_params(args.lstm_param, "--lstm-param")
+    args.lstm_params = lstm_params(parser, args)
 
     cuts, skipped = clean_cuts(args.data_dir, args.subsets, args.min_train, args.min_train_fraction)
     log(f"{len(cuts)} series with a clean training part, {len(skipped)} skipped")

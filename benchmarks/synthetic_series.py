@@ -53,13 +53,15 @@ torch.set_num_threads(1)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
+    add_lstm_param_option,
+    add_shape_channel_option,
     environment_summary,
     fmt,
     log,
+    lstm_params,
     markdown_table,
     median,
     overrides_line,
-    parse_params,
     stopwatch,
     with_shape_channel,
     write_csv,
@@ -129,6 +131,61 @@ def f1_of(rows, rule):
     )["f1"]
 
 
+def scored_row(kind, seed, name, train, test, labels, args, shape_channel=False):
+    """One detector fitted on ``train`` and scored on ``test``: the result row, logged.
+
+    ``args`` gives ``window``, ``step`` and ``lstm_params``. The row holds the
+    per-timestamp ROC-AUC and AP, every interval rule's tp / fp / fn and the
+    fit seconds.
+    """
+    scores, starts, seconds = window_scores(
+        name, seed, train, test, args.window, args.step, args.lstm_params, shape_channel
+    )
+    per_timestamp = windows_to_timestamps(scores, starts, len(test), window=args.window)
+    row = {"kind": kind, "seed": seed, "detector": name, "fit_seconds": seconds}
+    row.update(timestamp_scores_metrics(per_timestamp, labels))
+    row.update(interval_counts(per_timestamp, labels, args.window))
+    log(f"{kind} seed {seed} {name}: auc={fmt(row['roc_auc'])} fit={seconds:.1f}s")
+    return row
+
+
+def _of(rows, name, kind, total):
+    return [r for r in rows if r["detector"] == name and kind in (r["kind"], total)]
+
+
+def mean_sd_table(rows, kinds, detectors, key):
+    """Per kind (and ``mean`` over all rows) and detector: ``key``'s mean ± sd over seeds."""
+
+    def cell(of):
+        values = [r[key] for r in of]
+        return f"{fmt(float(np.mean(values)))} ± {fmt(float(np.std(values)))}"
+
+    return [
+        [kind, *(cell(_of(rows, name, kind, "mean")) for name in detectors)]
+        for kind in [*kinds, "mean"]
+    ]
+
+
+def f1_table(rows, kinds, detectors, rules):
+    """Per kind (and ``all``) and detector: each rule's summed interval F1, joined by " / "."""
+    return [
+        [
+            kind,
+            *(
+                " / ".join(fmt(f1_of(_of(rows, name, kind, "all"), rule)) for rule in rules)
+                for name in detectors
+            ),
+        ]
+        for kind in [*kinds, "all"]
+    ]
+
+
+def median_fit_row(rows, detectors):
+    return ["median fit s"] + [
+        fmt(median([r["fit_seconds"] for r in rows if r["detector"] == n]), 1) for n in detectors
+    ]
+
+
 def window_scores(name, seed, train, test, window, step, lstm_params=None, shape_channel=False):
     """Anomaly score (higher = more anomalous) of each test window, and fit seconds.
 
@@ -190,67 +247,27 @@ def main(argv=None):
     parser.add_argument("--step", type=int, default=5)
     parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
     parser.add_argument("--tag", default="", help="suffix for the result file names")
-    parser.add_argument(
-        "--lstm-param",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a hyperparameter of every LSTM-GAN variant (repeatable), "
+    add_lstm_param_option(
+        parser,
+        "override a hyperparameter of every LSTM-GAN variant (repeatable), "
         "e.g. --lstm-param reconstruction_weight=100; use with --tag",
     )
-    parser.add_argument(
-        "--shape-channel",
-        action="store_true",
-        help="give every window detector each window's z-normalised copy as a second "
-        "channel; use with --tag",
-    )
+    add_shape_channel_option(parser)
     args = parser.parse_args(argv)
-    args.lstm_params = parse_params(args.lstm_param, "--lstm-param")
+    args.lstm_params = lstm_params(parser, args)
 
     rows = []
     for kind in args.kinds:
         for seed in args.seeds:
             train, test, labels = make_seasonal_series(kind, random_state=seed)
             for name in args.detectors:
-                scores, starts, seconds = window_scores(
-                    name,
-                    seed,
-                    train,
-                    test,
-                    args.window,
-                    args.step,
-                    args.lstm_params,
-                    args.shape_channel,
+                rows.append(
+                    scored_row(kind, seed, name, train, test, labels, args, args.shape_channel)
                 )
-                per_timestamp = windows_to_timestamps(scores, starts, len(test), window=args.window)
-                row = {"kind": kind, "seed": seed, "detector": name, "fit_seconds": seconds}
-                row.update(timestamp_scores_metrics(per_timestamp, labels))
-                row.update(interval_counts(per_timestamp, labels, args.window))
-                rows.append(row)
-                log(f"{kind} seed {seed} {name}: auc={fmt(row['roc_auc'])} fit={seconds:.1f}s")
 
-    table = []
-    for kind in [*args.kinds, "mean"]:
-        line = [kind]
-        for name in args.detectors:
-            of = [r for r in rows if r["detector"] == name and kind in (r["kind"], "mean")]
-            aucs = [r["roc_auc"] for r in of]
-            line.append(f"{fmt(float(np.mean(aucs)))} ± {fmt(float(np.std(aucs)))}")
-        table.append(line)
-    interval_table = []
-    for kind in [*args.kinds, "all"]:
-        line = [kind]
-        for name in args.detectors:
-            of = [r for r in rows if r["detector"] == name and kind in (r["kind"], "all")]
-            line.append(" / ".join(fmt(f1_of(of, rule)) for rule in INTERVAL_RULES))
-        interval_table.append(line)
-    fits = [
-        ["median fit s"]
-        + [
-            fmt(median([r["fit_seconds"] for r in rows if r["detector"] == n]), 1)
-            for n in args.detectors
-        ]
-    ]
+    table = mean_sd_table(rows, args.kinds, args.detectors, "roc_auc")
+    interval_table = f1_table(rows, args.kinds, args.detectors, INTERVAL_RULES)
+    fits = [median_fit_row(rows, args.detectors)]
     text = "\n".join(
         [
             "# Synthetic seasonal series: per-timestamp ROC-AUC by anomaly kind",
