@@ -53,6 +53,43 @@ _INPUT_CLIP = 1e4
 # score finite and still strictly ordered by how extreme it is.
 _SQUARED_ERROR_KNEE = 1e100
 
+# Directions whose variance is below this share of the largest are rounding
+# noise, not signal, for the signal-rank code size
+_NULL_VARIANCE = 1e-6
+
+
+def signal_rank(gram, n_samples):
+    """Principal directions above the noise floor, from ``Xᵀ X`` of centred data.
+
+    Gavish and Donoho's optimal hard threshold for singular values when the
+    noise level is unknown ("The Optimal Hard Threshold for Singular Values is
+    4/√3", IEEE Trans. Inf. Theory, 2014): keep the singular values above
+    ``ω(β) · median``, with ``β`` the matrix's aspect ratio and ``ω`` their
+    cubic approximation. Directions below ``_NULL_VARIANCE`` of the largest
+    (exactly low-rank data) never count.
+
+    Parameters
+    ----------
+    gram : ndarray of shape (n_features, n_features)
+        ``Xᵀ X`` of the centred data, in float64.
+    n_samples : int
+        Rows of ``X``.
+
+    Returns
+    -------
+    rank : int
+    """
+    n_features = len(gram)
+    n_values = min(n_samples, n_features)
+    # eigenvalues of Xᵀ X are the squared singular values of X
+    squared = np.clip(np.linalg.eigvalsh(gram)[::-1][:n_values], 0.0, None)
+    if squared[0] <= 0:
+        return 0
+    beta = n_values / max(n_samples, n_features)
+    omega = 0.56 * beta**3 - 0.95 * beta**2 + 1.82 * beta + 1.43
+    threshold = max(omega**2 * float(np.median(squared)), _NULL_VARIANCE * squared[0])
+    return int((squared > threshold).sum())
+
 
 def squared_errors(standardised, rebuilt):
     """Elementwise squared error of float64 tensors, compressed beyond ``_SQUARED_ERROR_KNEE``.
@@ -195,6 +232,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         "anomaly_score": {False: "combined", True: "neighbours"},
         "prune_threshold": {False: 2.0, True: None},
         "neighbour_weight": {False: 0.0, True: 8.0},
+        "latent_dim": {False: "per_feature", True: "per_feature"},
     }
 
     # -- hooks for the network families ------------------------------------------
@@ -221,11 +259,35 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             ensure_min_samples=2 if reset else 1,
         )
 
-    def _resolved_latent_dim(self, n_features):
-        if self.latent_dim == "auto":
-            units = math.ceil(n_features / self._features_per_latent_unit)
-            return int(min(32, max(2, units)))
-        return self.latent_dim
+    def _resolved_latent_dim(self, n_features, training_gram=None):
+        """The code size; ``"auto"`` follows ``_auto_values["latent_dim"]``.
+
+        ``"per_feature"``: one unit per ``_features_per_latent_unit`` features,
+        clipped to [2, 32]. ``"signal_rank"``: that size, or more where the
+        standardised training data has more principal directions above its
+        noise floor (:func:`signal_rank`), so that the code can hold every
+        direction of normal variation (at most ``n_features``); it calls
+        ``training_gram()`` for ``(Xᵀ X of the centred data, n_samples)``.
+        """
+        rule = self._resolved("latent_dim")
+        if rule not in ("per_feature", "signal_rank"):
+            return rule
+        units = math.ceil(n_features / self._features_per_latent_unit)
+        per_feature = int(min(32, max(2, units)))
+        if rule == "per_feature":
+            return per_feature
+        return int(min(n_features, max(per_feature, signal_rank(*training_gram()))))
+
+    def _centred_gram(self, X, mean, scale):
+        """``(Xᵀ X, n_samples)`` of the standardised, clipped, centred data, chunk by chunk."""
+        total, gram = 0.0, 0.0
+        for rows in self._chunk_slices(X):
+            _, clipped = self._standardised_and_clipped(X[rows], mean, scale)
+            flat = clipped.reshape(len(clipped), -1)
+            total = total + flat.sum(axis=0)
+            gram = gram + flat.T @ flat
+        centre = total / len(X)
+        return gram - len(X) * np.outer(centre, centre), len(X)
 
     def _resolved_epochs(self, n_samples):
         if self.epochs == "auto":
@@ -360,7 +422,9 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         device = _resolve_device(self.device)
         mean, scale = self._fit_input_scaling(X)
         model_shape = self._model_shape(X.shape[1])
-        latent_dim = self._resolved_latent_dim(int(np.prod(model_shape)))
+        latent_dim = self._resolved_latent_dim(
+            X.shape[1], lambda: self._centred_gram(X, mean, scale)
+        )
         n_threads = choose_n_threads(
             self.n_threads, self.n_estimators * self._work_per_step(model_shape, latent_dim)
         )

@@ -337,3 +337,8 @@ def test_version_is_exposed():
     import sklearn_gan_ad
 
     assert sklearn_gan_ad.__version__.count(".") == 2
+
+
+@pytest.mark.parametrize("novelty", [False, True])
+def test_tabular_detector_keeps_the_per_feature_code_size(novelty):
+    assert GANAnomalyDetector(novelty=novelty)._resolved("latent_dim") == "per_feature"

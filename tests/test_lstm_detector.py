@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from sklearn_gan_ad import LSTMGANAnomalyDetector
+from sklearn_gan_ad.base import signal_rank
 from sklearn_gan_ad.timeseries import (
     SYNTHETIC_ANOMALY_KINDS,
     detect_intervals,
@@ -238,3 +239,60 @@ def test_linear_start_auto_is_pca_with_novelty(windows):
     np.testing.assert_array_equal(
         novelty.score_samples(windows), pca_start.fit(windows).score_samples(windows)
     )
+
+
+# -- code size ---------------------------------------------------------------------
+
+
+def _sinusoid_windows(n_sinusoids, noise, window=40, step=2, seed=0):
+    """Windows of a sum of sinusoids: each one spans two principal directions."""
+    rng = np.random.RandomState(seed)
+    steps = np.arange(3000)
+    periods = (7.0, 13.0, 29.0)[:n_sinusoids]
+    series = sum(np.sin(2 * np.pi * steps / p) for p in periods)
+    series = series + noise * rng.normal(size=len(steps))
+    return np.stack([series[i : i + window] for i in range(0, len(steps) - window, step)])
+
+
+def _centred_gram(X):
+    centred = X - X.mean(axis=0)
+    return centred.T @ centred, len(X)
+
+
+def test_signal_rank_of_exactly_low_rank_data_is_its_rank():
+    assert signal_rank(*_centred_gram(_sinusoid_windows(3, noise=0.0))) == 6
+
+
+def test_signal_rank_counts_the_directions_above_white_noise():
+    assert signal_rank(*_centred_gram(_sinusoid_windows(2, noise=0.3))) == 4
+
+
+def test_signal_rank_of_white_noise_is_zero():
+    noise = np.random.RandomState(0).normal(size=(2000, 40))
+    assert signal_rank(*_centred_gram(noise)) == 0
+
+
+@pytest.mark.parametrize("novelty", [False, True])
+def test_lstm_detector_widens_its_code_to_the_windows_signal_rank(novelty):
+    # 6 directions of signal in windows of 16 steps: wider than ceil(16 / 4) = 4
+    windows = _sinusoid_windows(3, noise=0.1, window=16)
+    detector = LSTMGANAnomalyDetector(novelty=novelty, hidden_size=8, epochs=1, random_state=0)
+    assert detector.fit(windows).latent_dim_ == 6
+
+
+def test_lstm_detector_keeps_the_per_feature_code_when_it_is_wider():
+    windows = _sinusoid_windows(3, noise=0.1)
+    detector = LSTMGANAnomalyDetector(hidden_size=8, epochs=1, random_state=0)
+    assert detector.fit(windows).latent_dim_ == 10  # ceil(40 / 4) > 6
+
+
+def test_lstm_detector_code_from_signal_rank_is_at_least_two():
+    noise = np.random.RandomState(0).normal(size=(200, 4))
+    detector = LSTMGANAnomalyDetector(hidden_size=8, epochs=1, random_state=0)
+    assert detector.fit(noise).latent_dim_ == 2
+
+
+def test_explicit_latent_dim_overrides_the_signal_rank():
+    windows = _sinusoid_windows(3, noise=0.1)
+    detector = LSTMGANAnomalyDetector(latent_dim=3, hidden_size=8, epochs=1, random_state=0)
+    assert detector.fit(windows).latent_dim_ == 3
