@@ -77,7 +77,7 @@ def pca_timestamp_scores(train, test, window, step, size):
     _, singular, directions = np.linalg.svd(X_train - centre, full_matrices=False)
     if size == "signal rank":
         centred = X_train - centre
-        n_kept = signal_rank(centred.T @ centred, len(X_train))
+        n_kept = signal_rank(centred.T @ centred, centred.shape)
     elif size == "auto":
         detector = LSTMGANAnomalyDetector()
         input_mean, input_scale = detector._fit_input_scaling(raw_train)

@@ -58,8 +58,8 @@ _SQUARED_ERROR_KNEE = 1e100
 _NULL_VARIANCE = 1e-6
 
 
-def signal_rank(gram, n_samples):
-    """Principal directions above the noise floor, from ``Xᵀ X`` of centred data.
+def signal_rank(gram, shape):
+    """Principal directions above the noise floor, from the Gram matrix of centred data.
 
     Gavish and Donoho's optimal hard threshold for singular values when the
     noise level is unknown ("The Optimal Hard Threshold for Singular Values is
@@ -70,22 +70,21 @@ def signal_rank(gram, n_samples):
 
     Parameters
     ----------
-    gram : ndarray of shape (n_features, n_features)
-        ``Xᵀ X`` of the centred data, in float64.
-    n_samples : int
-        Rows of ``X``.
+    gram : ndarray of shape (n_features, n_features) or (n_samples, n_samples)
+        ``Xᵀ X`` or ``X Xᵀ`` of the centred data ``X``, in float64: both have
+        the squared singular values of ``X`` as eigenvalues.
+    shape : tuple of int
+        ``X.shape``, ``(n_samples, n_features)``.
 
     Returns
     -------
     rank : int
     """
-    n_features = len(gram)
-    n_values = min(n_samples, n_features)
-    # eigenvalues of Xᵀ X are the squared singular values of X
+    n_values = min(shape)
     squared = np.clip(np.linalg.eigvalsh(gram)[::-1][:n_values], 0.0, None)
     if squared[0] <= 0:
         return 0
-    beta = n_values / max(n_samples, n_features)
+    beta = n_values / max(shape)
     omega = 0.56 * beta**3 - 0.95 * beta**2 + 1.82 * beta + 1.43
     threshold = max(omega**2 * float(np.median(squared)), _NULL_VARIANCE * squared[0])
     return int((squared > threshold).sum())
@@ -267,7 +266,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         standardised training data has more principal directions above its
         noise floor (:func:`signal_rank`), so that the code can hold every
         direction of normal variation (at most ``n_features``); it calls
-        ``training_gram()`` for ``(Xᵀ X of the centred data, n_samples)``.
+        ``training_gram()`` for ``(gram, shape)`` of the centred data.
         """
         rule = self._resolved("latent_dim")
         if rule not in ("per_feature", "signal_rank"):
@@ -278,16 +277,34 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             return per_feature
         return int(min(n_features, max(per_feature, signal_rank(*training_gram()))))
 
+    # Above this many values per sample, the signal rank is estimated from
+    # at most this many evenly spaced samples through their (smaller) Gram
+    # matrix X Xᵀ: Xᵀ X would need n_features² memory and an eigensolve
+    # that grows with its cube (4.6 s at 4,096² on one core here)
+    _max_gram_size = 4096
+
     def _centred_gram(self, X, mean, scale):
-        """``(Xᵀ X, n_samples)`` of the standardised, clipped, centred data, chunk by chunk."""
-        total, gram = 0.0, 0.0
-        for rows in self._chunk_slices(X):
-            _, clipped = self._standardised_and_clipped(X[rows], mean, scale)
-            flat = clipped.reshape(len(clipped), -1)
-            total = total + flat.sum(axis=0)
-            gram = gram + flat.T @ flat
-        centre = total / len(X)
-        return gram - len(X) * np.outer(centre, centre), len(X)
+        """``(gram, shape)`` of the standardised, clipped, centred training data.
+
+        ``Xᵀ X`` accumulated chunk by chunk, or for wide samples ``X Xᵀ`` of
+        at most ``_max_gram_size`` evenly spaced samples (see :func:`signal_rank`).
+        """
+        n_samples, n_features = X.shape
+        if n_features <= self._max_gram_size:
+            total, gram = 0.0, 0.0
+            for rows in self._chunk_slices(X):
+                _, clipped = self._standardised_and_clipped(X[rows], mean, scale)
+                flat = clipped.reshape(len(clipped), -1)
+                total = total + flat.sum(axis=0)
+                gram = gram + flat.T @ flat
+            centre = total / n_samples
+            return gram - n_samples * np.outer(centre, centre), (n_samples, n_features)
+        # at most one sample per index: the spacing is at least 1
+        kept = np.linspace(0, n_samples - 1, min(n_samples, self._max_gram_size)).astype(np.intp)
+        _, clipped = self._standardised_and_clipped(X[kept], mean, scale)
+        flat = clipped.reshape(len(kept), -1)
+        flat = flat - flat.mean(axis=0)
+        return flat @ flat.T, flat.shape
 
     def _resolved_epochs(self, n_samples):
         if self.epochs == "auto":

@@ -57,8 +57,10 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         n_channels / 4)`` clipped to [2, 32], or more where the training
         windows have more principal directions above their noise floor
         (Gavish and Donoho's optimal hard threshold for singular values,
-        :func:`sklearn_gan_ad.base.signal_rank`), at most ``window_length *
-        n_channels``. A code narrower than the normal windows' signal leaves
+        :func:`sklearn_gan_ad.base.signal_rank`; windows of more than 4,096
+        values estimate it from at most 4,096 evenly spaced windows, which
+        bounds its memory and time), at most ``window_length * n_channels``.
+        A code narrower than the normal windows' signal leaves
         part of every normal window unreproduced, so the error grows with how
         much signal a window holds and an absence (a missing beat) scores as
         more normal than normal windows. On heartbeat-like series

@@ -256,7 +256,7 @@ def _sinusoid_windows(n_sinusoids, noise, window=40, step=2, seed=0):
 
 def _centred_gram(X):
     centred = X - X.mean(axis=0)
-    return centred.T @ centred, len(X)
+    return centred.T @ centred, centred.shape
 
 
 def test_signal_rank_of_exactly_low_rank_data_is_its_rank():
@@ -278,6 +278,24 @@ def test_lstm_detector_widens_its_code_to_the_windows_signal_rank(novelty):
     windows = _sinusoid_windows(3, noise=0.1, window=16)
     detector = LSTMGANAnomalyDetector(novelty=novelty, hidden_size=8, epochs=1, random_state=0)
     assert detector.fit(windows).latent_dim_ == 6
+
+
+def test_signal_rank_from_the_samples_gram_matches_the_features_gram():
+    centred = _sinusoid_windows(3, noise=0.1) - _sinusoid_windows(3, noise=0.1).mean(axis=0)
+    assert signal_rank(centred @ centred.T, centred.shape) == signal_rank(
+        centred.T @ centred, centred.shape
+    )
+
+
+def test_wide_windows_estimate_the_signal_rank_from_a_bounded_sample(monkeypatch):
+    # 40 values per window above a bound of 39: X Xᵀ of 39 evenly spaced windows
+    monkeypatch.setattr(LSTMGANAnomalyDetector, "_max_gram_size", 39)
+    windows = _sinusoid_windows(3, noise=0.1)
+    detector = LSTMGANAnomalyDetector()
+    mean, scale = detector._fit_input_scaling(windows)
+    gram, shape = detector._centred_gram(windows, mean, scale)
+    assert gram.shape == (39, 39) and shape == (39, 40)
+    assert signal_rank(gram, shape) == 6
 
 
 def test_lstm_detector_keeps_the_per_feature_code_when_it_is_wider():
