@@ -1,4 +1,4 @@
-"""Heartbeat-like series: anomalies of shape and of absence, on series no default was chosen on.
+"""Heartbeat-like series: anomalies of shape and of absence, on series no default was tuned on.
 
 Protocol
 --------
