@@ -68,21 +68,21 @@ def size_label(size):
 
 def pca_timestamp_scores(train, test, window, step, size):
     """Per-timestamp PCA reconstruction error of ``test`` and the components kept."""
-    X_train, _ = make_windows(train, window, step)
+    windows_train, _ = make_windows(train, window, step)
     X_test, starts = make_windows(test, window, step)
-    raw_train = X_train
-    mean, scale = X_train.mean(), X_train.std() or 1.0
-    X_train, X_test = (X_train - mean) / scale, (X_test - mean) / scale
+    mean, scale = windows_train.mean(), windows_train.std() or 1.0
+    X_train, X_test = (windows_train - mean) / scale, (X_test - mean) / scale
     centre = X_train.mean(axis=0)
-    _, singular, directions = np.linalg.svd(X_train - centre, full_matrices=False)
+    centred = X_train - centre
+    _, singular, directions = np.linalg.svd(centred, full_matrices=False)
     if size == "signal rank":
-        centred = X_train - centre
         n_kept = signal_rank(centred.T @ centred, centred.shape)
-    elif size == "auto":
+    elif size == "auto":  # as the detector resolves it, from the raw windows
         detector = LSTMGANAnomalyDetector()
-        input_mean, input_scale = detector._fit_input_scaling(raw_train)
+        input_mean, input_scale = detector._fit_input_scaling(windows_train)
         n_kept = detector._resolved_latent_dim(
-            raw_train.shape[1], lambda: detector._centred_gram(raw_train, input_mean, input_scale)
+            windows_train.shape[1],
+            lambda: detector._centred_gram(windows_train, input_mean, input_scale),
         )
     elif isinstance(size, float):
         shares = np.cumsum(singular**2) / np.sum(singular**2)

@@ -24,6 +24,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._spectrum import signal_rank
 from ._threads import (
     choose_n_threads,
     choose_scoring_threads,
@@ -52,42 +53,6 @@ _INPUT_CLIP = 1e4
 # differences grow logarithmically instead, which keeps every finite input's
 # score finite and still strictly ordered by how extreme it is.
 _SQUARED_ERROR_KNEE = 1e100
-
-# Directions whose variance is below this share of the largest are rounding
-# noise, not signal, for the signal-rank code size
-_NULL_VARIANCE = 1e-6
-
-
-def signal_rank(gram, shape):
-    """Principal directions above the noise floor, from the Gram matrix of centred data.
-
-    Gavish and Donoho's optimal hard threshold for singular values when the
-    noise level is unknown ("The Optimal Hard Threshold for Singular Values is
-    4/√3", IEEE Trans. Inf. Theory, 2014): keep the singular values above
-    ``ω(β) · median``, with ``β`` the matrix's aspect ratio and ``ω`` their
-    cubic approximation. Directions below ``_NULL_VARIANCE`` of the largest
-    (exactly low-rank data) never count.
-
-    Parameters
-    ----------
-    gram : ndarray of shape (n_features, n_features) or (n_samples, n_samples)
-        ``Xᵀ X`` or ``X Xᵀ`` of the centred data ``X``, in float64: both have
-        the squared singular values of ``X`` as eigenvalues.
-    shape : tuple of int
-        ``X.shape``, ``(n_samples, n_features)``.
-
-    Returns
-    -------
-    rank : int
-    """
-    n_values = min(shape)
-    squared = np.clip(np.linalg.eigvalsh(gram)[::-1][:n_values], 0.0, None)
-    if squared[0] <= 0:
-        return 0
-    beta = n_values / max(shape)
-    omega = 0.56 * beta**3 - 0.95 * beta**2 + 1.82 * beta + 1.43
-    threshold = max(omega**2 * float(np.median(squared)), _NULL_VARIANCE * squared[0])
-    return int((squared > threshold).sum())
 
 
 def squared_errors(standardised, rebuilt):

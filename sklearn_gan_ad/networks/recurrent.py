@@ -30,9 +30,7 @@ import math
 import torch
 from torch import nn
 
-# a principal direction with less than this share of the leading one's variance
-# is taken as numerically empty by LSTMEncoder.start_from_data
-_NULL_VARIANCE = 1e-6
+from .._spectrum import NULL_VARIANCE
 
 
 def to_patches(x, patch_length):
@@ -102,7 +100,7 @@ class LSTMEncoder(nn.Module):
         # directions of no variance (beyond the windows' rank, up to rounding)
         # get no code: whitening them would turn rounding noise into codes
         leading = variances[: self.linear.out_features]
-        n_codes = int((leading > _NULL_VARIANCE * variances[0]).sum())
+        n_codes = int((leading > NULL_VARIANCE * variances[0]).sum())
         spread = variances[:n_codes].sqrt()
         basis = directions[:, :n_codes]
 
