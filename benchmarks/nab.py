@@ -97,6 +97,7 @@ from sklearn.ensemble import IsolationForest  # noqa: E402
 
 from sklearn_gan_ad import LSTMGANAnomalyDetector  # noqa: E402
 from sklearn_gan_ad.networks import RepeatedCodeLSTMDecoder  # noqa: E402
+from sklearn_gan_ad.scoring import robust_location_scale  # noqa: E402
 from sklearn_gan_ad.timeseries import (  # noqa: E402
     detect_intervals,
     intervals_to_labels,
@@ -132,9 +133,23 @@ PUBLISHED_F1 = {
 }
 DETECTORS = ("lstmgan", "iforest", "pca", "matrix_profile", "lstmgan-repeated")
 DEFAULT_DETECTORS = ("lstmgan", "iforest", "pca", "matrix_profile")
-# the default detector's fits scored by reconstruction alone, summarised as a detector
+# the default detector's fits scored otherwise, each summarised as a detector:
+# its name, the prefix of its CSV columns and what it scores
 RECONSTRUCTION_ONLY = "lstmgan-rec-only"
-SUMMARY_ORDER = ("lstmgan", RECONSTRUCTION_ONLY, *DETECTORS[1:])
+LATENT_NORM = "lstmgan-latent-norm"
+RESCORED = {
+    RECONSTRUCTION_ONLY: (
+        "reconstruction_only",
+        "their reconstruction error alone (`latent_weight=0`)",
+    ),
+    LATENT_NORM: (
+        "latent_norm",
+        "their reconstruction error plus the code's squared norm, each standardised "
+        "(the latent term before `latent_typicality`)",
+    ),
+}
+RESCORED_FIELDS = ("tp", "fp", "fn", "roc_auc", "average_precision")
+SUMMARY_ORDER = ("lstmgan", *RESCORED, *DETECTORS[1:])
 # detectors whose result does not depend on the seed run once, with seed 0
 DETERMINISTIC = ("pca", "matrix_profile")
 
@@ -163,10 +178,7 @@ CSV_FIELDS = [
     "max_pred_length",
     "pred_fraction",
     "median_true_length",
-    "reconstruction_only_tp",
-    "reconstruction_only_fp",
-    "reconstruction_only_fn",
-    "reconstruction_only_roc_auc",
+    *(f"{prefix}_{field}" for prefix, _ in RESCORED.values() for field in RESCORED_FIELDS),
     "error",
 ]
 
@@ -229,6 +241,17 @@ class RepeatedCodeLSTMGAN(LSTMGANAnomalyDetector):
         specs = super()._network_specs(model_shape, latent_dim)
         specs["generator"] = (RepeatedCodeLSTMDecoder, specs["generator"][1])
         return specs
+
+
+class LatentNormLSTMGAN(LSTMGANAnomalyDetector):
+    """Ablation: the default detector with the latent term before ``latent_typicality``.
+
+    The code's squared norm (the prior's density of the code), as
+    :class:`~sklearn_gan_ad.GANAnomalyDetector` scores it; training is unchanged,
+    so the same seed gives the same networks as the default detector.
+    """
+
+    _latent_component = "latent"
 
 
 def make_detector(name, seed, lstm_params=None, values=None, window=None, step=None):
@@ -324,10 +347,15 @@ def run_one(subset, key, timestamps, values, true, name, seed, args):
         row["error"] = f"metrics: {exc}"
     extra_scores = {}
     if isinstance(detector, LSTMGANAnomalyDetector):
-        reconstruction_row, extra_scores["reconstruction_scores"] = _reconstruction_only(
-            detector, values, true, args.window, step
-        )
-        row.update(reconstruction_row)
+        X, _ = make_windows(values, args.window, step)
+        for scorer, extra_name in (
+            (_ReconstructionScore(detector), "reconstruction_scores"),
+            (_LatentNormScore(detector, X), "latent_norm_scores"),
+        ):
+            rescored_row, extra_scores[extra_name] = _rescored(
+                scorer, values, true, args.window, step
+            )
+            row.update(rescored_row)
     if args.save_scores is not None:
         _save_scores(args.save_scores, key, name, seed, scores, true, extra_scores)
     return row
@@ -343,6 +371,8 @@ def _save_scores(directory, key, name, seed, scores, true, extra_scores):
 class _ReconstructionScore:
     """A fitted detector seen through its reconstruction error alone (``latent_weight=0``)."""
 
+    prefix = RESCORED[RECONSTRUCTION_ONLY][0]
+
     def __init__(self, detector):
         self.detector = detector
 
@@ -350,23 +380,39 @@ class _ReconstructionScore:
         return -self.detector.reconstruction_error(X)
 
 
-def _reconstruction_only(detector, values, true, window, step):
-    """The same fitted detector scored by its reconstruction error alone, same post-processing.
+class _LatentNormScore:
+    """A fitted detector scored by reconstruction error plus the code's squared norm.
 
-    Returns the row's ``reconstruction_only_*`` entries and the per-timestamp scores.
+    Each is standardised on the training windows ``X_train`` as the detector's
+    own combiner does; the combined score's own standardisation is left out
+    (it changes neither the AUC nor the z-score intervals).
+    """
+
+    prefix = RESCORED[LATENT_NORM][0]
+
+    def __init__(self, detector, X_train):
+        self.detector = detector
+        self.error_units = robust_location_scale(detector.reconstruction_error(X_train))
+        self.norm_units = robust_location_scale(detector.latent_score(X_train))
+
+    def score_samples(self, X):
+        (error_centre, error_scale), (norm_centre, norm_scale) = self.error_units, self.norm_units
+        error = (self.detector.reconstruction_error(X) - error_centre) / error_scale
+        norm = (self.detector.latent_score(X) - norm_centre) / norm_scale
+        return -(error + norm)
+
+
+def _rescored(scorer, values, true, window, step):
+    """A fitted detector scored another way, same post-processing as ``run_one``.
+
+    Returns the row's ``<prefix>_*`` entries and the per-timestamp scores.
     """
     n = len(values)
-    predicted, scores = detect_intervals(
-        values, _ReconstructionScore(detector), window=window, step=step, fit=False
-    )
+    predicted, scores = detect_intervals(values, scorer, window=window, step=step, fit=False)
     counts = overlap_segment_scores([(i.start, i.end) for i in predicted], true)
     metrics = timestamp_scores_metrics(scores, intervals_to_labels(true, n))
-    return {
-        "reconstruction_only_tp": counts["tp"],
-        "reconstruction_only_fp": counts["fp"],
-        "reconstruction_only_fn": counts["fn"],
-        "reconstruction_only_roc_auc": metrics["roc_auc"],
-    }, scores
+    entries = {**counts, **metrics}
+    return {f"{scorer.prefix}_{field}": entries[field] for field in RESCORED_FIELDS}, scores
 
 
 def _num(value):
@@ -387,22 +433,25 @@ def _mean_sd(values, digits=3):
     return f"{fmt(float(np.mean(values)), digits)} ± {fmt(float(np.std(values)), digits)}"
 
 
-def _reconstruction_only_rows(rows):
-    """Rows of the default detector re-scored by reconstruction alone (same fits)."""
+def _rescored_rows(rows):
+    """Rows of the default detector scored otherwise (same fits), one detector each."""
     derived = []
     for r in rows:
-        if r["detector"] != "lstmgan" or r.get("reconstruction_only_tp") in (None, ""):
+        if r["detector"] != "lstmgan":
             continue
-        copy = dict(r, detector=RECONSTRUCTION_ONLY, average_precision="")
-        for key in ("tp", "fp", "fn", "roc_auc"):
-            copy[key] = r[f"reconstruction_only_{key}"]
-        derived.append(copy)
+        for name, (prefix, _) in RESCORED.items():
+            if r.get(f"{prefix}_tp") in (None, ""):
+                continue  # a row written before this rescoring existed
+            copy = dict(r, detector=name)
+            for field in RESCORED_FIELDS:
+                copy[field] = r.get(f"{prefix}_{field}", "")
+            derived.append(copy)
     return derived
 
 
 def summarise(rows, skipped, args):
     """Markdown summary of the rows (dicts, possibly read back from CSV)."""
-    rows = rows + _reconstruction_only_rows(rows)
+    rows = rows + _rescored_rows(rows)
     lines = [
         "# NAB benchmark (Orion protocol: unsupervised, train = test)",
         "",
@@ -417,8 +466,10 @@ def summarise(rows, skipped, args):
         "AUC / AP = mean over series of per-timestamp ROC-AUC / average precision; "
         "fit s = median seconds of one fit; TadGAN / AER = Orion 0.7.1 published F1 "
         "(TadGAN: step 1, full training, so not like-for-like on cost). "
-        f"`{RECONSTRUCTION_ONLY}` is the same fits of `lstmgan` scored by their "
-        "reconstruction error alone (`latent_weight=0`).",
+        + " ".join(
+            f"`{name}` is the same fits of `lstmgan` scored by {what}."
+            for name, (_, what) in RESCORED.items()
+        ),
         "",
         f"LSTMGANAnomalyDetector overrides: `{args.lstm_params}`."
         if args.lstm_params

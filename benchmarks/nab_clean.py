@@ -89,9 +89,11 @@ from sklearn_gan_ad.timeseries import (  # noqa: E402
     windows_to_timestamps,
 )
 
-DETECTORS = ("lstmgan", "lstmgan-novelty", "iforest", "pca", "matrix_profile")
-SEEDED = {"lstmgan", "lstmgan-novelty", "iforest"}
-LSTM_VARIANTS = ("lstmgan", "lstmgan-novelty")
+DEFAULT_DETECTORS = ("lstmgan", "lstmgan-novelty", "iforest", "pca", "matrix_profile")
+# the defaults with the latent term before latent_typicality: same networks as lstmgan
+DETECTORS = (*DEFAULT_DETECTORS, "lstmgan-latent-norm")
+SEEDED = {"lstmgan", "lstmgan-novelty", "lstmgan-latent-norm", "iforest"}
+LSTM_VARIANTS = ("lstmgan", "lstmgan-novelty", "lstmgan-latent-norm")
 TEXT_FIELDS = ("subset", "series", "detector")
 INT_FIELDS = ("seed", "n_train", "n_test", "step")
 FIELDS = [
@@ -160,7 +162,9 @@ def main(argv=None):
     parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
     parser.add_argument("--subsets", nargs="+", choices=SUBSETS, default=list(SUBSETS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--detectors", nargs="+", choices=DETECTORS, default=list(DETECTORS))
+    parser.add_argument(
+        "--detectors", nargs="+", choices=DETECTORS, default=list(DEFAULT_DETECTORS)
+    )
     parser.add_argument("--window", type=int, default=100)
     parser.add_argument("--min-train", type=int, default=400)
     parser.add_argument("--min-train-fraction", type=float, default=0.15)

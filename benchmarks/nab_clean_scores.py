@@ -47,7 +47,7 @@ from nab import DEFAULT_DATA_DIR, DEFAULT_OUTPUT_DIR, SUBSETS  # noqa: E402
 from nab_clean import clean_cuts  # noqa: E402
 
 from sklearn_gan_ad import LSTMGANAnomalyDetector  # noqa: E402
-from sklearn_gan_ad.scoring import EnsembleScorer  # noqa: E402
+from sklearn_gan_ad.scoring import EnsembleScorer, squared_norm_atypicality  # noqa: E402
 from sklearn_gan_ad.timeseries import (  # noqa: E402
     make_windows,
     timestamp_scores_metrics,
@@ -57,7 +57,11 @@ from sklearn_gan_ad.timeseries import (  # noqa: E402
 COMPONENTS = ("reconstruction", "latent", "discriminator", "neighbours")
 COMBINATIONS = {  # label: component weights, as anomaly_score="combined" would use them
     "reconstruction (novelty=True)": {"reconstruction": 1.0},
-    "rec. + latent (novelty=False)": {"reconstruction": 1.0, "latent": 1.0},
+    "rec. + latent (novelty=False before latent_typicality)": {
+        "reconstruction": 1.0,
+        "latent": 1.0,
+    },
+    "rec. + latent typicality (novelty=False)": {"reconstruction": 1.0, "latent_typicality": 1.0},
     "rec. + 4 x neighbours + latent (first novelty=True)": {
         "reconstruction": 1.0,
         "neighbours": 4.0,
@@ -87,6 +91,12 @@ def series_row(key, train, test, labels, linear_start, seed, window):
     ).fit(X_train)
     train_components = detector._components_for(X_train, COMPONENTS)
     test_components = detector._components_for(X_test, COMPONENTS)
+    # the typicality is relative to each member's median squared code norm of the
+    # training windows, which the detector keeps only when it scores by it
+    for train_member, test_member in zip(train_components, test_components):
+        typical = np.median(train_member["latent"])
+        for member in (train_member, test_member):
+            member["latent_typicality"] = squared_norm_atypicality(member["latent"], typical)
     row = {"series": key, "linear_start": linear_start, "seed": seed}
     for label, weights in COMBINATIONS.items():
         scores = EnsembleScorer(weights).fit(train_components).transform(test_components)
@@ -126,7 +136,8 @@ def main(argv=None):
         *({r["series"] for r in rows if r["linear_start"] == s} for s in starts)
     )
     table = []
-    for label in COMBINATIONS:
+    # a CSV written before a combination existed has no column for it
+    for label in (c for c in COMBINATIONS if all(c in r for r in rows)):
         line = [label]
         for start in starts:
             values = [

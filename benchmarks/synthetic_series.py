@@ -30,6 +30,8 @@ latent score beside them.
 
 Detectors on exactly the same windows: ``LSTMGANAnomalyDetector`` with its
 defaults, the same with 0.1's repeated-code generator (``lstmgan-repeated``),
+the same with the latent term before ``latent_typicality`` (the code's squared
+norm, ``lstmgan-latent-norm``; same networks as ``lstmgan`` for a seed),
 ``IsolationForest``, a PCA reconstruction (95 % of the variance) and STUMPY's
 matrix profile as an AB-join (each test subsequence's distance to its nearest
 training subsequence, read at the windows' starts).
@@ -67,7 +69,7 @@ from _common import (  # noqa: E402
     write_csv,
     write_text,
 )
-from nab import PCAReconstruction, RepeatedCodeLSTMGAN  # noqa: E402
+from nab import LatentNormLSTMGAN, PCAReconstruction, RepeatedCodeLSTMGAN  # noqa: E402
 from sklearn.ensemble import IsolationForest  # noqa: E402
 
 from sklearn_gan_ad import LSTMGANAnomalyDetector  # noqa: E402
@@ -88,6 +90,7 @@ DETECTORS = (
     "lstmgan-novelty-critic",
     "lstmgan-novelty-rec+critic",
     "lstmgan-repeated",
+    "lstmgan-latent-norm",
     "lstmgan-neighbours",
     "lstmgan-neighbours-latent",
     "iforest",
@@ -221,6 +224,7 @@ def window_scores(name, seed, train, test, window, step, lstm_params=None, shape
             **lstm(novelty=True, discriminator_weight=1.0, random_state=seed)
         ),
         "lstmgan-repeated": lambda: RepeatedCodeLSTMGAN(**lstm(random_state=seed)),
+        "lstmgan-latent-norm": lambda: LatentNormLSTMGAN(**lstm(random_state=seed)),
         # what novelty=True resolves to for tables: is it right for windows too?
         "lstmgan-neighbours": lambda: LSTMGANAnomalyDetector(
             **lstm(neighbour_weight=4.0, latent_weight=0.0, random_state=seed)

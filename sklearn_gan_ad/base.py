@@ -32,7 +32,7 @@ from ._threads import (
     torch_threads,
 )
 from .networks.members import with_member_axis
-from .scoring import EnsembleScorer, ScoreCombiner
+from .scoring import EnsembleScorer, ScoreCombiner, squared_norm_atypicality
 from .training import AdversarialNet
 
 # Under contamination="auto" a sample is an outlier when its combined score is
@@ -163,6 +163,13 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
     # the networks reproduce poorly even for normal data do not dominate.
     _reconstruction_component = "reconstruction"
 
+    # The latent term of the combined score: "latent" is the code's squared
+    # norm (the prior's negative log-density up to constants), "latent_typicality"
+    # its distance from the training codes' median squared norm, which also
+    # calls codes far shorter than normal ones atypical
+    # (scoring.squared_norm_atypicality).
+    _latent_component = "latent"
+
     _parameter_constraints: dict = {
         "latent_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
@@ -290,7 +297,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         combined = {
             reconstruction: 1.0,
             "discriminator": self._resolved("discriminator_weight"),
-            "latent": self._resolved("latent_weight"),
+            self._latent_component: self._resolved("latent_weight"),
         }
         neighbour_weight = self._resolved("neighbour_weight")
         if neighbour_weight:
@@ -425,6 +432,11 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             references = None
             if "neighbours" in self._scored_components():
                 references = self._neighbour_references(net, X, mean, scale, scoring_threads)
+            typical_squared_norms = None
+            if "latent_typicality" in self._scored_components():
+                typical_squared_norms = self._typical_squared_norms(
+                    net, X, mean, scale, scoring_threads
+                )
             components = self._score_components(
                 net,
                 X,
@@ -434,6 +446,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
                 self._scored_components(),
                 error_scales,
                 references=references,
+                typical_squared_norms=typical_squared_norms,
             )
         scorer = EnsembleScorer(self._score_weights()).fit(components)
         train_scores = -scorer.transform(components)
@@ -455,10 +468,15 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             scorer_=scorer,
             offset_=offset,
         )
-        if references is not None:
-            fitted["neighbour_reference_"] = references
-        elif hasattr(self, "neighbour_reference_"):
-            del self.neighbour_reference_  # left by an earlier fit with the neighbour score
+        # left by an earlier fit that scored with them, they must not outlive it
+        for name, value in (
+            ("neighbour_reference_", references),
+            ("latent_norm_median_", typical_squared_norms),
+        ):
+            if value is not None:
+                fitted[name] = value
+            elif hasattr(self, name):
+                delattr(self, name)
         for name, value in fitted.items():
             setattr(self, name, value)
         return self
@@ -505,12 +523,25 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         weights = {k: w for k, w in self._score_weights().items() if k != "neighbours"}
         names = tuple(k for k, w in weights.items() if w)
 
-        def components(rows):
-            return self._score_components(net, rows, mean, scale, n_threads, names, error_scale)
-
         sample = X
         if len(X) > _PRUNING_FIT_ROWS:
             sample = X[np.linspace(0, len(X) - 1, _PRUNING_FIT_ROWS).astype(np.intp)]
+        typical_squared_norms = None
+        if "latent_typicality" in names:
+            typical_squared_norms = self._typical_squared_norms(net, sample, mean, scale, n_threads)
+
+        def components(rows):
+            return self._score_components(
+                net,
+                rows,
+                mean,
+                scale,
+                n_threads,
+                names,
+                error_scale,
+                typical_squared_norms=typical_squared_norms,
+            )
+
         fitted_on = components(sample)
         combiners = [ScoreCombiner(weights).fit(member) for member in fitted_on]
         threshold = self._resolved("prune_threshold")
@@ -565,6 +596,15 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
                 embedded = net.embed(x.to(net.device))[:, : len(chunk)]
                 references[:, chunk_rows] = embedded.cpu().numpy()
         return references
+
+    def _typical_squared_norms(self, net, X, mean, scale, n_threads):
+        """Each member's median squared code norm of the training rows, shape ``(n_members,)``.
+
+        The latent typicality is relative to it: the encoder's codes need not
+        have the prior's exact scale.
+        """
+        norms = self._score_components(net, X, mean, scale, n_threads, ("latent",))
+        return np.array([np.median(member["latent"]) for member in norms])
 
     @staticmethod
     def _neighbour_distances(index, reference, embedded):
@@ -659,12 +699,15 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         error_scales=None,
         keep_elements=False,
         references=None,
+        typical_squared_norms=None,
     ):
         """Score components of X for every ensemble member, chunk by chunk.
 
         Returns one dict per member with the requested ``names`` among
         ``"reconstruction"``, ``"scaled_reconstruction"`` (needs each member's
-        per-feature ``error_scales``), ``"latent"``, ``"discriminator"`` and
+        per-feature ``error_scales``), ``"latent"``, ``"latent_typicality"``
+        (needs each member's median squared code norm of the training rows,
+        ``typical_squared_norms``), ``"discriminator"`` and
         ``"neighbours"`` (needs each member's embedded training rows,
         ``references``), and the per-element errors under
         ``"element_errors"`` when ``keep_elements``. Only what is asked for is
@@ -704,6 +747,10 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
                 outputs["scaled_reconstruction"][:, rows] = scaled.numpy()
             if "latent" in outputs:
                 outputs["latent"][:, rows] = code_norm[:, :n_chunk].cpu().numpy()
+            if "latent_typicality" in outputs:
+                outputs["latent_typicality"][:, rows] = squared_norm_atypicality(
+                    code_norm[:, :n_chunk].cpu().numpy(), typical_squared_norms[:, None]
+                )
             if with_discriminator:
                 outputs["discriminator"][:, rows] = residual[:, :n_chunk].cpu().numpy()
             if indexes is not None:
@@ -738,6 +785,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             self.feature_error_scale_,
             keep_elements,
             references=getattr(self, "neighbour_reference_", None),
+            typical_squared_norms=getattr(self, "latent_norm_median_", None),
         )
 
     def _ensemble_mean(self, X, name):
@@ -766,8 +814,11 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,)
             Float64 normality scores; training samples have median 0.
         """
-        # checks fitted and validates first
-        components = self._components_for(X, self._scored_components())
+        check_is_fitted(self)
+        # what the fitted scorer combines, not what the parameters would now
+        # ask for: a model saved before a component existed scores as it did
+        fitted_components = tuple(n for n, w in self.scorer_.weights.items() if w)
+        components = self._components_for(X, fitted_components)
         return -self.scorer_.transform(components)
 
     def decision_function(self, X: ArrayLike) -> NDArray[np.float64]:
@@ -835,7 +886,12 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         The critic on codes trains the encoder to map normal samples onto the
         standard normal prior, so this is the prior's negative log-density up
         to constants: it catches samples that the generator reconstructs well
-        but that lie in a rare region of the learnt manifold.
+        but that lie in a rare region of the learnt manifold. The combined
+        score of :class:`~sklearn_gan_ad.GANAnomalyDetector` adds it as it is;
+        that of :class:`~sklearn_gan_ad.LSTMGANAnomalyDetector` adds its
+        distance from the training samples' median (the latent typicality,
+        :func:`sklearn_gan_ad.scoring.squared_norm_atypicality`), because the
+        norms of its wide codes concentrate away from 0.
 
         Parameters
         ----------

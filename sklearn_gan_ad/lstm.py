@@ -69,7 +69,8 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         per-timestamp ROC-AUC from 0.940 to 0.995 (windows of 100) and from
         0.753 to 0.989 (200) with ``novelty=True``, and from 0.547 to 0.840
         (200) with the defaults, which at windows of 100 lost a little (0.991
-        to 0.986). On NAB it widened 14 of the 52 series' codes (mean AUC over
+        to 0.986; both with the squared norm as latent term, see
+        ``latent_weight``). On NAB it widened 14 of the 52 series' codes (mean AUC over
         the Orion subsets 0.758 against 0.756, 3 seeds, ``benchmarks/nab.py``)
         and 4 of the 37 clean cuts' (``benchmarks/nab_clean.py``: 0.701 against
         0.702 with ``novelty=True``). The code is never narrowed below the
@@ -123,18 +124,29 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         a stretch the networks reproduce well leaves no residual in the
         critic's features either.
     latent_weight : float or "auto", default="auto"
-        Weight of the standardised latent score (:meth:`latent_score`) in
-        ``anomaly_score="combined"``; ``"auto"`` is 1, or 0 with ``novelty=True``.
-        Networks that reproduce windows well also learn to reproduce the
-        anomalies hidden in unlabelled training windows, but the codes of those
-        windows stay in rare regions of the prior, which the latent score sees.
-        On the five Orion subsets of NAB (3 seeds, the same fits scored both
-        ways) adding it raised the mean per-timestamp ROC-AUC from 0.751 to
-        0.761 when it was chosen, and from 0.752 to 0.756 in the current run,
-        where it raises interval F1 on AWS and realKnownCause and lowers it on
-        AdEx and Traffic (docs' benchmark page). With clean training windows
-        there are no such anomalies to see, and it lowered the AUC of every
-        combination it joined (``benchmarks/nab_clean_scores.py``).
+        Weight of the standardised latent typicality in
+        ``anomaly_score="combined"``: how far the squared norm of a window's
+        code (:meth:`latent_score`) lies from the training windows' median
+        (``latent_norm_median_``, :func:`sklearn_gan_ad.scoring.squared_norm_atypicality`).
+        ``"auto"`` is 1, or 0 with ``novelty=True``. Networks that reproduce
+        windows well also learn to reproduce the anomalies hidden in unlabelled
+        training windows, but the codes of those windows stay in rare regions
+        of the prior. The squared norm itself (the prior's density of the code,
+        which :class:`GANAnomalyDetector` scores by) calls the shortest codes the
+        most normal; a window's code is wide (its signal rank, see
+        ``latent_dim``), and the squared norms of wide codes concentrate away
+        from 0, so a window with less signal than any normal one, a missing
+        heartbeat, scored as more normal than normal beats. Measured on the same
+        fits, the squared norm against the typicality: a missing beat's
+        per-timestamp ROC-AUC (``benchmarks/heartbeats.py``, 3 seeds)
+        0.853 against 0.994 with windows of 200 and 0.986 against
+        0.993 with windows of 100; on NAB (``benchmarks/nab.py``, 3 seeds)
+        mean AUC over the Orion subsets 0.755 against 0.764 (0.750 without a
+        latent term), interval F1 higher on Art, AWS and Traffic and lower on
+        AdEx (0.546 against 0.481), and on realKnownCause, not used to choose,
+        AUC 0.797 against 0.779. With clean training windows the squared
+        norm lowered the AUC of every combination it joined
+        (``benchmarks/nab_clean_scores.py``), hence 0 with ``novelty``.
     neighbour_weight : float or "auto", default="auto"
         Weight of the standardised neighbour score (:meth:`neighbour_distance`,
         in the window critic's first convolution) in ``anomaly_score="combined"``;
@@ -190,6 +202,10 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
     neighbour_reference_ : ndarray of shape (n_estimators, n_reference, width)
         Each member's critic embedding of evenly spaced training windows (at
         most 32 MiB per member), kept only when ``neighbour_weight`` is positive.
+    latent_norm_median_ : ndarray of shape (n_estimators,)
+        Each member's median squared code norm of the training windows, which
+        the latent typicality is relative to; kept only when ``latent_weight``
+        is positive.
     feature_error_scale_ : ndarray of shape (n_estimators, window_length * n_channels)
         Each member's upper quartile of the squared error per time step and
         channel on the training windows (the combined score of this detector does not use it).
@@ -354,6 +370,10 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
     # single window took 14 ms instead of 87 ms, and a NAB series (~1,000
     # windows) pads less (benchmarks/kernels.py)
     _max_chunk_rows = 256
+
+    # the code of a window is wide (its signal rank): a missing beat's code lies
+    # closer to the prior's mode than any normal window's (see latent_weight)
+    _latent_component = "latent_typicality"
 
     def _resolved_patch_length(self, window_length):
         if self.patch_length == "auto":

@@ -26,7 +26,13 @@ _READABLE_VERSIONS = (2, FORMAT_VERSION)
 # (an array attribute a detector does not have, such as neighbour_reference_
 # without the neighbour score, is not written).
 _FITTED_SCALARS = ("offset_", "latent_dim_", "n_threads_", "n_features_in_")
-_FITTED_ARRAYS = ("input_mean_", "input_scale_", "feature_error_scale_", "neighbour_reference_")
+_FITTED_ARRAYS = (
+    "input_mean_",
+    "input_scale_",
+    "feature_error_scale_",
+    "neighbour_reference_",
+    "latent_norm_median_",
+)
 
 
 def _detector_classes():

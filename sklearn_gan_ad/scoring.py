@@ -13,6 +13,39 @@ import numpy as np
 _IQR_TO_STD = 1.349
 
 
+def squared_norm_atypicality(squared_norms, typical_squared_norm):
+    """How far each code's squared norm lies from the training codes' typical one.
+
+    The critic on codes pushes the codes of normal samples towards the standard
+    normal prior, whose negative log-density is half the squared norm (up to
+    constants). That density calls a code at the prior's mode the most normal
+    of all, yet in more than a few dimensions no normal sample's code lies
+    there: squared norms concentrate around the number of dimensions (a
+    chi-squared law), and a sample whose code is much shorter (a window with
+    less signal than any normal one, such as a missing heartbeat) is as
+    atypical as one whose code is much longer. This is the typicality test of
+    Nalisnick et al. (2019, "Detecting out-of-distribution inputs to deep
+    generative models using typicality") on the prior's density: the absolute
+    difference between a code's squared norm and the training codes' median
+    one (robust to the anomalies an unlabelled training set holds, and to codes
+    that do not have the prior's exact scale).
+
+    Parameters
+    ----------
+    squared_norms : ndarray
+        Squared norms of codes.
+    typical_squared_norm : float or ndarray
+        Median squared norm of the training samples' codes (broadcast against
+        ``squared_norms``).
+
+    Returns
+    -------
+    atypicality : ndarray of float64
+        Higher means less typical of the training codes.
+    """
+    return np.abs(np.asarray(squared_norms, dtype=np.float64) - typical_squared_norm)
+
+
 def robust_location_scale(values):
     """Median and robust scale of a 1-D array; the scale is always positive."""
     values = np.asarray(values, dtype=np.float64)

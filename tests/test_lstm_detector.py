@@ -314,3 +314,47 @@ def test_explicit_latent_dim_overrides_the_signal_rank():
     windows = _sinusoid_windows(3, noise=0.1)
     detector = LSTMGANAnomalyDetector(latent_dim=3, hidden_size=8, epochs=1, random_state=0)
     assert detector.fit(windows).latent_dim_ == 3
+
+
+def test_lstm_detector_combines_the_typicality_of_the_code_not_its_norm(windows, fitted):
+    from sklearn_gan_ad.scoring import robust_location_scale, squared_norm_atypicality
+
+    def standardised(values, reference):
+        centre, scale = robust_location_scale(reference)
+        return (values - centre) / scale
+
+    error = fitted.reconstruction_error(windows)
+    (typical,) = fitted.latent_norm_median_
+    assert typical == pytest.approx(np.median(fitted.latent_score(windows)))
+    typicality = squared_norm_atypicality(fitted.latent_score(windows), typical)
+    by_hand = standardised(error, error) + standardised(typicality, typicality)
+    np.testing.assert_allclose(-fitted.score_samples(windows), standardised(by_hand, by_hand))
+
+
+def test_a_fitted_detector_scores_with_the_components_it_was_fitted_with(windows):
+    detector = LSTMGANAnomalyDetector(**{**FAST, "epochs": 2}).fit(windows)
+    before = detector.score_samples(windows)
+    detector.set_params(latent_weight=0.0, discriminator_weight=1.0)
+    np.testing.assert_array_equal(detector.score_samples(windows), before)
+
+
+def test_saved_lstm_detector_loads_with_its_latent_typicality(windows, fitted, tmp_path):
+    from sklearn_gan_ad import load
+
+    fitted.save(tmp_path / "windows.pt")
+    loaded = load(tmp_path / "windows.pt")
+    np.testing.assert_array_equal(loaded.latent_norm_median_, fitted.latent_norm_median_)
+    np.testing.assert_array_equal(loaded.score_samples(windows), fitted.score_samples(windows))
+
+
+def test_refitting_without_the_latent_typicality_drops_its_reference(windows):
+    detector = LSTMGANAnomalyDetector(**{**FAST, "epochs": 2}).fit(windows)
+    assert hasattr(detector, "latent_norm_median_")
+    detector.set_params(latent_weight=0.0).fit(windows)
+    assert not hasattr(detector, "latent_norm_median_")
+
+
+def test_pruning_windows_judges_them_by_the_latent_typicality_too(windows):
+    detector = LSTMGANAnomalyDetector(**{**FAST, "epochs": 4, "prune_threshold": 2.0})
+    scores = detector.fit(windows).score_samples(windows)
+    assert np.isfinite(scores).all()

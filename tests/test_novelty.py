@@ -206,9 +206,9 @@ def test_lstm_detector_with_novelty_scores_by_reconstruction_alone():
     assert detector._resolved("linear_start") == "pca"
 
 
-def test_lstm_detector_without_novelty_scores_by_reconstruction_and_latent():
+def test_lstm_detector_without_novelty_scores_by_reconstruction_and_latent_typicality():
     detector = LSTMGANAnomalyDetector()
-    assert detector._scored_components() == ("reconstruction", "latent")
+    assert detector._scored_components() == ("reconstruction", "latent_typicality")
     assert detector._resolved("linear_start") == "random"
 
 
