@@ -97,7 +97,7 @@ from sklearn.ensemble import IsolationForest  # noqa: E402
 
 from sklearn_gan_ad import LSTMGANAnomalyDetector  # noqa: E402
 from sklearn_gan_ad.networks import RepeatedCodeLSTMDecoder  # noqa: E402
-from sklearn_gan_ad.scoring import robust_location_scale  # noqa: E402
+from sklearn_gan_ad.scoring import EnsembleScorer  # noqa: E402
 from sklearn_gan_ad.timeseries import (  # noqa: E402
     detect_intervals,
     intervals_to_labels,
@@ -383,23 +383,22 @@ class _ReconstructionScore:
 class _LatentNormScore:
     """A fitted detector scored by reconstruction error plus the code's squared norm.
 
-    Each is standardised on the training windows ``X_train`` as the detector's
-    own combiner does; the combined score's own standardisation is left out
-    (it changes neither the AUC nor the z-score intervals).
+    Both standardised on the training windows ``X_train`` and combined by the
+    package's own scorer, as the detector combined them before its latent term
+    became the typicality.
     """
 
     prefix = RESCORED[LATENT_NORM][0]
+    components = ("reconstruction", "latent")
 
     def __init__(self, detector, X_train):
         self.detector = detector
-        self.error_units = robust_location_scale(detector.reconstruction_error(X_train))
-        self.norm_units = robust_location_scale(detector.latent_score(X_train))
+        self.scorer = EnsembleScorer(dict.fromkeys(self.components, 1.0)).fit(
+            detector._components_for(X_train, self.components)
+        )
 
     def score_samples(self, X):
-        (error_centre, error_scale), (norm_centre, norm_scale) = self.error_units, self.norm_units
-        error = (self.detector.reconstruction_error(X) - error_centre) / error_scale
-        norm = (self.detector.latent_score(X) - norm_centre) / norm_scale
-        return -(error + norm)
+        return -self.scorer.transform(self.detector._components_for(X, self.components))
 
 
 def _rescored(scorer, values, true, window, step):

@@ -432,12 +432,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             references = None
             if "neighbours" in self._scored_components():
                 references = self._neighbour_references(net, X, mean, scale, scoring_threads)
-            typical_squared_norms = None
-            if "latent_typicality" in self._scored_components():
-                typical_squared_norms = self._typical_squared_norms(
-                    net, X, mean, scale, scoring_threads
-                )
-            components = self._score_components(
+            components, typical_squared_norms = self._training_components(
                 net,
                 X,
                 mean,
@@ -446,7 +441,6 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
                 self._scored_components(),
                 error_scales,
                 references=references,
-                typical_squared_norms=typical_squared_norms,
             )
         scorer = EnsembleScorer(self._score_weights()).fit(components)
         train_scores = -scorer.transform(components)
@@ -526,9 +520,9 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         sample = X
         if len(X) > _PRUNING_FIT_ROWS:
             sample = X[np.linspace(0, len(X) - 1, _PRUNING_FIT_ROWS).astype(np.intp)]
-        typical_squared_norms = None
-        if "latent_typicality" in names:
-            typical_squared_norms = self._typical_squared_norms(net, sample, mean, scale, n_threads)
+        fitted_on, typical_squared_norms = self._training_components(
+            net, sample, mean, scale, n_threads, names, error_scale
+        )
 
         def components(rows):
             return self._score_components(
@@ -542,7 +536,6 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
                 typical_squared_norms=typical_squared_norms,
             )
 
-        fitted_on = components(sample)
         combiners = [ScoreCombiner(weights).fit(member) for member in fitted_on]
         threshold = self._resolved("prune_threshold")
         kept = [[] for _ in combiners]
@@ -597,14 +590,34 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
                 references[:, chunk_rows] = embedded.cpu().numpy()
         return references
 
-    def _typical_squared_norms(self, net, X, mean, scale, n_threads):
-        """Each member's median squared code norm of the training rows, shape ``(n_members,)``.
+    def _training_components(
+        self, net, X, mean, scale, n_threads, names, error_scales=None, references=None
+    ):
+        """:meth:`_score_components` of training rows, and what the typicality is relative to.
 
-        The latent typicality is relative to it: the encoder's codes need not
-        have the prior's exact scale.
+        The latent typicality of a training row is relative to the training
+        rows' median squared code norm, so it is derived from their norms,
+        scored in the same pass. Returns the members' components and each
+        member's median squared code norm, shape ``(n_members,)`` (``None``
+        unless ``"latent_typicality"`` is among ``names``).
         """
-        norms = self._score_components(net, X, mean, scale, n_threads, ("latent",))
-        return np.array([np.median(member["latent"]) for member in norms])
+        if "latent_typicality" not in names:
+            members = self._score_components(
+                net, X, mean, scale, n_threads, names, error_scales, references=references
+            )
+            return members, None
+        with_norms = tuple(
+            dict.fromkeys("latent" if n == "latent_typicality" else n for n in names)
+        )
+        members = self._score_components(
+            net, X, mean, scale, n_threads, with_norms, error_scales, references=references
+        )
+        typical_squared_norms = np.array([np.median(member["latent"]) for member in members])
+        for member, typical in zip(members, typical_squared_norms):
+            member["latent_typicality"] = squared_norm_atypicality(member["latent"], typical)
+            if "latent" not in names:
+                del member["latent"]
+        return members, typical_squared_norms
 
     @staticmethod
     def _neighbour_distances(index, reference, embedded):
