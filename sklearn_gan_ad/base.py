@@ -337,9 +337,16 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         mean = total / count
         for flat in self._feature_rows(X):
             total_sq = total_sq + ((flat - mean) ** 2).sum(axis=0)
-        scale = np.sqrt(total_sq / count)
-        # constant columns would divide by zero; they carry no information anyway
-        scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0
+        variance = total_sq / count
+        # Constant columns would divide by zero; they carry no information
+        # anyway. "Constant" is scikit-learn's StandardScaler rule, a variance
+        # within float64 rounding of zero: relative to the column's own size,
+        # so a column measured in tiny units (a standard deviation of 1e-12) is
+        # scaled like any other instead of being left unscaled.
+        eps = np.finfo(np.float64).eps
+        constant = variance <= count * eps * variance + (count * eps * mean) ** 2
+        scale = np.sqrt(variance)
+        scale[constant] = 1.0
         return mean, scale
 
     def _feature_rows(self, X):

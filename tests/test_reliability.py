@@ -134,6 +134,14 @@ def test_hard_data_trains_to_finite_float64_scores(data):
     assert np.all(np.isfinite(scores))
 
 
+@pytest.mark.parametrize("unit", [1e-12, 1e12])
+def test_scores_do_not_depend_on_the_units_of_the_data(unit):
+    # a column measured in tiny units is a signal like any other, not a constant
+    reference = fitted_detector().score_samples(X)
+    rescaled = GANAnomalyDetector(**FAST).fit(X * unit).score_samples(X * unit)
+    np.testing.assert_allclose(rescaled, reference, rtol=1e-5, atol=1e-6)
+
+
 def test_extreme_test_values_still_get_finite_scores():
     scores = fitted_detector().score_samples(np.full((2, 4), 1e30))
     assert np.all(np.isfinite(scores))
