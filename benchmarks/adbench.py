@@ -37,6 +37,9 @@ Detectors (``--detectors``)
 ``gan``                 ``GANAnomalyDetector()`` with its defaults (``anomaly_score="combined"``).
 ``gan-reconstruction``  ``GANAnomalyDetector(anomaly_score="reconstruction")``.
 ``gan-discriminator``   ``GANAnomalyDetector(anomaly_score="discriminator")``.
+``gan-latent-typicality`` The defaults with the windows' latent term, the
+                        typicality of the code's squared norm, instead of the
+                        squared norm (``LatentTypicalityGAN``, defined below).
 ``autoencoder``         A plain MLP autoencoder (ablation, defined below): the GAN's
                         encoder and generator trained on MSE alone, no critics,
                         with the same error scaling and pruning.
@@ -50,7 +53,7 @@ Detectors (``--detectors``)
                         defined below).
 ``ocsvm``               ``OneClassSVM()``.
 
-``--gan-param key=value`` (repeatable) overrides hyperparameters of the three
+``--gan-param key=value`` (repeatable) overrides hyperparameters of the
 ``gan*`` detectors, e.g. ``--gan-param reconstruction_weight=1.0 --gan-param
 hidden_layer_sizes=(128,128)``; values are parsed with ``ast.literal_eval`` and
 kept as strings when that fails. Use ``--tag`` to keep such variants' result
@@ -319,9 +322,20 @@ class KNNDistance(OutlierMixin, BaseEstimator):
 # -- detector registry ---------------------------------------------------------------
 
 
-def _gan(**fixed):
+class LatentTypicalityGAN(GANAnomalyDetector):
+    """The tabular detector with the latent term of the windows' detector.
+
+    ``LSTMGANAnomalyDetector`` scores the code by its typicality (the squared
+    norm's distance from the training rows' median); the tables keep the
+    squared norm. This measures the typicality on tables.
+    """
+
+    _latent_component = "latent_typicality"
+
+
+def _gan(detector_class=GANAnomalyDetector, **fixed):
     def build(seed, gan_params):
-        return GANAnomalyDetector(**{**fixed, **gan_params, "random_state": seed})
+        return detector_class(**{**fixed, **gan_params, "random_state": seed})
 
     return build
 
@@ -330,6 +344,7 @@ DETECTORS = {
     "gan": _gan(),
     "gan-reconstruction": _gan(anomaly_score="reconstruction"),
     "gan-discriminator": _gan(anomaly_score="discriminator"),
+    "gan-latent-typicality": _gan(LatentTypicalityGAN),
     "autoencoder": lambda seed, _: MLPAutoencoder(random_state=seed),
     "autoencoder-latent": lambda seed, _: MLPAutoencoder(latent_weight=0.25, random_state=seed),
     "iforest": lambda seed, _: IsolationForest(random_state=seed),
@@ -342,6 +357,7 @@ LABELS = {
     "gan": "GAN",
     "gan-reconstruction": "GAN (reconstruction)",
     "gan-discriminator": "GAN (discriminator)",
+    "gan-latent-typicality": "GAN (latent typicality)",
     "autoencoder": "Autoencoder",
     "autoencoder-latent": "Autoencoder + latent Mahalanobis",
     "iforest": "IsolationForest",
