@@ -137,6 +137,7 @@ DEFAULT_DETECTORS = ("lstmgan", "iforest", "pca", "matrix_profile")
 # its name, the prefix of its CSV columns and what it scores
 RECONSTRUCTION_ONLY = "lstmgan-rec-only"
 LATENT_NORM = "lstmgan-latent-norm"
+CRITIC_TYPICALITY = "lstmgan-critic"
 RESCORED = {
     RECONSTRUCTION_ONLY: (
         "reconstruction_only",
@@ -146,6 +147,12 @@ RESCORED = {
         "latent_norm",
         "their reconstruction error plus the code's squared norm, each standardised "
         "(the latent term before `latent_typicality`)",
+    ),
+    CRITIC_TYPICALITY: (
+        "critic_typicality",
+        "their default score plus the typicality of the window critic's raw output "
+        "(its distance from the training windows' median), each component standardised "
+        "(TadGAN's critic score in the package's form)",
     ),
 }
 RESCORED_FIELDS = ("tp", "fp", "fn", "roc_auc", "average_precision")
@@ -254,6 +261,70 @@ class LatentNormLSTMGAN(LSTMGANAnomalyDetector):
     _latent_component = "latent"
 
 
+def critic_outputs(detector, X):
+    """The window critic's raw output on each window, shape ``(n_members, n_windows)``."""
+    critic = detector.net_.scoring_modules()[2]
+    n_members = detector.net_.n_members
+    outputs = []
+    for start in range(0, len(X), detector._max_chunk_rows):
+        chunk = np.asarray(X[start : start + detector._max_chunk_rows], dtype=np.float64)
+        _, clipped = detector._standardised_and_clipped(
+            chunk, detector.input_mean_, detector.input_scale_
+        )
+        x = torch.as_tensor(clipped, dtype=torch.float32)
+        with torch.inference_mode():
+            out = critic(x.expand(n_members, *x.shape))
+        outputs.append(out.reshape(n_members, -1).double().numpy())
+    return np.concatenate(outputs, axis=1)
+
+
+class _CriticTypicalityScore:
+    """A fitted detector scored by its default components plus the critic's typicality.
+
+    TadGAN adds the critic's score on a window to the reconstruction error,
+    taking the critic's deviation in either direction (the absolute z-score)
+    as evidence: a critic's raw "real" output rates some off-manifold samples
+    as more real than real ones. Here that deviation is the distance of the
+    window critic's output from the training windows' median, as the latent
+    typicality is for the code, and it joins the detector's own components,
+    each standardised on the training windows ``X_train`` and combined by the
+    package's scorer. An ablation: the package does not score this way.
+    """
+
+    prefix = RESCORED[CRITIC_TYPICALITY][0]
+
+    def __init__(self, detector, X_train):
+        self.detector = detector
+        self.weights = dict(detector.scorer_.weights, critic_typicality=1.0)
+        self.medians = np.median(critic_outputs(detector, X_train), axis=1, keepdims=True)
+        self.scorer = EnsembleScorer(self.weights).fit(self._components(X_train))
+
+    def _components(self, X):
+        names = [name for name, weight in self.detector.scorer_.weights.items() if weight]
+        members = self.detector._components_for(X, names)
+        deviations = np.abs(critic_outputs(self.detector, X) - self.medians)
+        return [dict(m, critic_typicality=d) for m, d in zip(members, deviations)]
+
+    def score_samples(self, X):
+        return -self.scorer.transform(self._components(X))
+
+
+class CriticTypicalityLSTMGAN(LSTMGANAnomalyDetector):
+    """Ablation: the default detector scored with the critic's typicality added.
+
+    Training is unchanged, so a seed gives the default detector's networks; see
+    :class:`_CriticTypicalityScore`.
+    """
+
+    def fit(self, X, y=None):
+        super().fit(X, y)
+        self.critic_score_ = _CriticTypicalityScore(self, X)
+        return self
+
+    def score_samples(self, X):
+        return self.critic_score_.score_samples(X)
+
+
 def make_detector(name, seed, lstm_params=None, values=None, window=None, step=None):
     if name == "lstmgan":
         return LSTMGANAnomalyDetector(**{**(lstm_params or {}), "random_state": seed})
@@ -351,6 +422,7 @@ def run_one(subset, key, timestamps, values, true, name, seed, args):
         for scorer, extra_name in (
             (_ReconstructionScore(detector), "reconstruction_scores"),
             (_LatentNormScore(detector, X), "latent_norm_scores"),
+            (_CriticTypicalityScore(detector, X), "critic_typicality_scores"),
         ):
             rescored_row, extra_scores[extra_name] = _rescored(
                 scorer, values, true, args.window, step

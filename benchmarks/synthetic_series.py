@@ -31,7 +31,8 @@ latent score beside them.
 Detectors on exactly the same windows: ``LSTMGANAnomalyDetector`` with its
 defaults, the same with 0.1's repeated-code generator (``lstmgan-repeated``),
 the same with the latent term before ``latent_typicality`` (the code's squared
-norm, ``lstmgan-latent-norm``; same networks as ``lstmgan`` for a seed),
+norm, ``lstmgan-latent-norm``) and with the window critic's typicality added
+(``lstmgan-critic``; both have the same networks as ``lstmgan`` for a seed),
 ``IsolationForest``, a PCA reconstruction (95 % of the variance) and STUMPY's
 matrix profile as an AB-join (each test subsequence's distance to its nearest
 training subsequence, read at the windows' starts).
@@ -69,7 +70,12 @@ from _common import (  # noqa: E402
     write_csv,
     write_text,
 )
-from nab import LatentNormLSTMGAN, PCAReconstruction, RepeatedCodeLSTMGAN  # noqa: E402
+from nab import (  # noqa: E402
+    CriticTypicalityLSTMGAN,
+    LatentNormLSTMGAN,
+    PCAReconstruction,
+    RepeatedCodeLSTMGAN,
+)
 from sklearn.ensemble import IsolationForest  # noqa: E402
 
 from sklearn_gan_ad import LSTMGANAnomalyDetector  # noqa: E402
@@ -91,6 +97,7 @@ DETECTORS = (
     "lstmgan-novelty-rec+critic",
     "lstmgan-repeated",
     "lstmgan-latent-norm",
+    "lstmgan-critic",
     "lstmgan-neighbours",
     "lstmgan-neighbours-latent",
     "iforest",
@@ -225,6 +232,7 @@ def window_scores(name, seed, train, test, window, step, lstm_params=None, shape
         ),
         "lstmgan-repeated": lambda: RepeatedCodeLSTMGAN(**lstm(random_state=seed)),
         "lstmgan-latent-norm": lambda: LatentNormLSTMGAN(**lstm(random_state=seed)),
+        "lstmgan-critic": lambda: CriticTypicalityLSTMGAN(**lstm(random_state=seed)),
         # what novelty=True resolves to for tables: is it right for windows too?
         "lstmgan-neighbours": lambda: LSTMGANAnomalyDetector(
             **lstm(neighbour_weight=4.0, latent_weight=0.0, random_state=seed)
