@@ -266,8 +266,7 @@ def critic_outputs(detector, X):
     critic = detector.net_.scoring_modules()[2]
     n_members = detector.net_.n_members
     outputs = []
-    for start in range(0, len(X), detector._max_chunk_rows):
-        chunk = np.asarray(X[start : start + detector._max_chunk_rows], dtype=np.float64)
+    for chunk in detector._chunks(np.asarray(X, dtype=np.float64)):
         _, clipped = detector._standardised_and_clipped(
             chunk, detector.input_mean_, detector.input_scale_
         )
@@ -296,13 +295,16 @@ class _CriticTypicalityScore:
     def __init__(self, detector, X_train):
         self.detector = detector
         self.weights = dict(detector.scorer_.weights, critic_typicality=1.0)
-        self.medians = np.median(critic_outputs(detector, X_train), axis=1, keepdims=True)
-        self.scorer = EnsembleScorer(self.weights).fit(self._components(X_train))
+        outputs = critic_outputs(detector, X_train)
+        self.medians = np.median(outputs, axis=1, keepdims=True)
+        self.scorer = EnsembleScorer(self.weights).fit(self._components(X_train, outputs))
 
-    def _components(self, X):
+    def _components(self, X, outputs=None):
         names = [name for name, weight in self.detector.scorer_.weights.items() if weight]
         members = self.detector._components_for(X, names)
-        deviations = np.abs(critic_outputs(self.detector, X) - self.medians)
+        if outputs is None:
+            outputs = critic_outputs(self.detector, X)
+        deviations = np.abs(outputs - self.medians)
         return [dict(m, critic_typicality=d) for m, d in zip(members, deviations)]
 
     def score_samples(self, X):
