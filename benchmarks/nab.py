@@ -265,15 +265,14 @@ def critic_outputs(detector, X):
     """The window critic's raw output on each window, shape ``(n_members, n_windows)``."""
     critic = detector.net_.scoring_modules()[2]
     n_members = detector.net_.n_members
+    X = np.asarray(X, dtype=np.float64)
+    # the networks' own input: standardised, clipped, float32
+    x = detector._training_tensor(X, detector.input_mean_, detector.input_scale_)
     outputs = []
-    for chunk in detector._chunks(np.asarray(X, dtype=np.float64)):
-        _, clipped = detector._standardised_and_clipped(
-            chunk, detector.input_mean_, detector.input_scale_
-        )
-        x = torch.as_tensor(clipped, dtype=torch.float32)
-        with torch.inference_mode():
-            out = critic(x.expand(n_members, *x.shape))
-        outputs.append(out.reshape(n_members, -1).double().numpy())
+    with torch.inference_mode():
+        for rows in detector._chunk_slices(X):
+            out = critic(x[rows].expand(n_members, *x[rows].shape))
+            outputs.append(out.reshape(n_members, -1).double().numpy())
     return np.concatenate(outputs, axis=1)
 
 
@@ -294,10 +293,10 @@ class _CriticTypicalityScore:
 
     def __init__(self, detector, X_train):
         self.detector = detector
-        self.weights = dict(detector.scorer_.weights, critic_typicality=1.0)
+        weights = dict(detector.scorer_.weights, critic_typicality=1.0)
         outputs = critic_outputs(detector, X_train)
         self.medians = np.median(outputs, axis=1, keepdims=True)
-        self.scorer = EnsembleScorer(self.weights).fit(self._components(X_train, outputs))
+        self.scorer = EnsembleScorer(weights).fit(self._components(X_train, outputs))
 
     def _components(self, X, outputs=None):
         names = [name for name, weight in self.detector.scorer_.weights.items() if weight]
