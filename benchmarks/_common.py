@@ -186,7 +186,8 @@ def environment_summary():
     return (
         f"commit {commit} (working tree may differ), Python {platform.python_version()}, "
         f"numpy {np.__version__}, scikit-learn {sklearn.__version__}, torch {torch.__version__}, "
-        f"{os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}"
+        f"{os.cpu_count()} CPUs (torch kernels {torch.backends.cpu.get_cpu_capability()}), "
+        f"torch threads {torch.get_num_threads()}"
     )
 
 

@@ -442,6 +442,7 @@ def find_intervals(
     min_gap=1,
     min_length=1,
     prune=None,
+    padding=0,
 ):
     """Extract contiguous anomalous intervals from per-timestamp scores.
 
@@ -486,6 +487,11 @@ def find_intervals(
         place where the next peak is at least ``prune`` (relatively) lower.
         Small bumps just above the threshold are then dropped when clearly
         stronger intervals exist. ``None`` keeps every interval.
+    padding : int, default=0
+        Timestamps on either side of every flagged timestamp that are flagged
+        with it, before intervals are formed, merged and pruned (Orion's
+        ``anomaly_padding``, 50 for TadGAN's windows of 100). The default
+        pads nothing.
 
     Returns
     -------
@@ -539,6 +545,7 @@ def find_intervals(
     local_step = _check_int(local_step, "local_step", min_value=1, max_value=local_window)
     min_gap = _check_int(min_gap, "min_gap", min_value=1)
     min_length = _check_int(min_length, "min_length", min_value=1)
+    padding = _check_int(padding, "padding", min_value=0)
     if prune is not None:
         prune = _check_real(prune, "prune")
         if not 0.0 <= prune < 1.0:
@@ -548,6 +555,8 @@ def find_intervals(
     flagged = scores > cutoff
     if not flagged.any():
         return []
+    if padding:
+        flagged = _dilate(flagged, padding)
 
     # Run boundaries of the boolean mask: +1 where a run starts, -1 after it.
     edges = np.diff(np.concatenate(([0], flagged.astype(np.int8), [0])))
@@ -572,6 +581,16 @@ def find_intervals(
     if prune is not None and intervals:
         intervals = _prune(intervals, scores, flagged, prune)
     return intervals
+
+
+def _dilate(mask, radius):
+    """``mask`` with every True extended ``radius`` places to each side."""
+    # a True within [i - radius, i + radius] shows as a positive windowed count
+    counts = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
+    index = np.arange(mask.shape[0])
+    upper = np.minimum(index + radius + 1, mask.shape[0])
+    lower = np.maximum(index - radius, 0)
+    return counts[upper] - counts[lower] > 0
 
 
 def _prune(intervals, scores, flagged, min_drop):

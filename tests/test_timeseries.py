@@ -423,6 +423,36 @@ def test_find_intervals_applies_min_length_after_merging():
     assert [(i.start, i.end) for i in intervals] == [(4, 6)]
 
 
+def test_find_intervals_padding_widens_each_flagged_run_within_the_series():
+    scores = np.zeros(20)
+    scores[[1, 10, 11]] = 1.0
+
+    intervals = find_intervals(scores, threshold=0.5, padding=3)
+
+    assert [(i.start, i.end) for i in intervals] == [(0, 4), (7, 14)]
+
+
+def test_find_intervals_padding_joins_runs_less_than_twice_the_padding_apart():
+    scores = np.zeros(20)
+    scores[[5, 10]] = 1.0  # four unflagged timestamps between them
+
+    apart = find_intervals(scores, threshold=0.5, padding=1)
+    joined = find_intervals(scores, threshold=0.5, padding=2)
+
+    assert [(i.start, i.end) for i in apart] == [(4, 6), (9, 11)]
+    assert [(i.start, i.end) for i in joined] == [(3, 12)]
+
+
+def test_find_intervals_padding_keeps_the_severity_of_the_flagged_peak():
+    scores = np.zeros(20)
+    scores[10] = 2.0
+
+    plain = find_intervals(scores, threshold=0.5)
+    padded = find_intervals(scores, threshold=0.5, padding=4)
+
+    assert padded[0].severity == plain[0].severity
+
+
 def test_find_intervals_quantile_rule_flags_top_fraction():
     scores = np.arange(100.0)
     # 0.95 quantile of 0..99 is 94.05, so 95..99 exceed it.
@@ -487,6 +517,11 @@ def test_find_intervals_rejects_local_step_longer_than_local_window():
 def test_find_intervals_rejects_nonpositive_gap_and_length(param):
     with pytest.raises(ValueError, match=f"{param} must be >= 1"):
         find_intervals(np.arange(10.0), **{param: 0})
+
+
+def test_find_intervals_rejects_negative_padding():
+    with pytest.raises(ValueError, match="padding must be >= 0"):
+        find_intervals(np.arange(10.0), padding=-1)
 
 
 def test_find_intervals_rejects_2d_scores():
