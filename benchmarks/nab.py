@@ -271,7 +271,8 @@ def critic_outputs(detector, X):
     outputs = []
     with torch.inference_mode():
         for rows in detector._chunk_slices(X):
-            out = critic(x[rows].expand(n_members, *x[rows].shape))
+            chunk = x[rows]
+            out = critic(chunk.expand(n_members, *chunk.shape))
             outputs.append(out.reshape(n_members, -1).double().numpy())
     return np.concatenate(outputs, axis=1)
 

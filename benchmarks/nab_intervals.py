@@ -153,14 +153,23 @@ def over_seeds(by_seed, rule, measure=subset_f1):
 
 
 def rule_label(rule):
-    scope, z, gap, *prune = rule
+    """A rule as ``subset_f1`` takes it (scope, z, gap, prune, edges, padding), in words.
+
+    The treatment of the ends is left out: tables that vary it give it a column.
+    """
+    optional = (None, "as is", 0)  # subset_f1's defaults for prune, edges, padding
+    scope, z, gap, prune, _, padding = (*rule, *optional[len(rule) - 3 :])
     where = {
         "whole": "whole series",
         "third": "thirds (local)",
         "robust": "whole series, median + z x MAD",
     }[scope]
     label = f"{where}, z={z:g}, min_gap={gap} window{'s' if gap > 1 else ''}"
-    return label + (f", prune={prune[0]:g}" if prune and prune[0] is not None else "")
+    if prune is not None:
+        label += f", prune={prune:g}"
+    if padding:
+        label += f", padding={padding}"
+    return label
 
 
 def row_cells(f1, with_sd):
@@ -247,11 +256,8 @@ def main(argv=None):
         rules = [(*DEFAULT, None, "as is", padding) for padding in PADDINGS]
         rules.append(("third", 4.0, 1, 0.1, "as is", WINDOW // 2))
         for rule in rules:
-            label = rule_label(rule[:4])
-            if rule[5]:
-                label += f", padding={rule[5]}"
             cells = row_cells(over_seeds(by_seed, rule), with_sd=False)
-            padded.append([detector, label, *cells])
+            padded.append([detector, rule_label(rule), *cells])
 
     text = "\n".join(
         [
