@@ -389,8 +389,9 @@ def bare_fit(
 ):
     """The detector's training written as a plain torch loop; returns timings and loss.
 
-    Mirrors :class:`sklearn_gan_ad.training.AdversarialNet` step for step (and draw for
-    draw from torch's global generator), without skorch, validation, scaling or the
+    Mirrors :class:`sklearn_gan_ad.training.AdversarialNet` step for step and draw for
+    draw (it draws from torch's seeded global generator; the net from a generator
+    of its own continuing that seeded stream), without skorch, validation, scaling or the
     scoring pass: all ``n_members`` ensemble members in one set of batched modules
     (the package's network classes with the member axis), every member shuffling
     its own rows each epoch, prior draws with a member axis, each critic called once

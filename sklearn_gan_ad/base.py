@@ -368,7 +368,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         """The shape of one sample as the networks take it."""
         return self._to_model_shape(np.zeros((1, n_features))).shape[1:]
 
-    def _make_net(self, model_shape, latent_dim, n_samples, device):
+    def _make_net(self, model_shape, latent_dim, n_samples, device, random_seed=None):
         """The skorch net that trains every ensemble member at once."""
         specs = self._network_specs(model_shape, latent_dim)
         kwargs = {}
@@ -386,6 +386,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             reconstruction_weight=self.reconstruction_weight,
             n_critic=self.n_critic,
             trim_fraction=self.trim_fraction,
+            random_seed=random_seed,
             lr=self.learning_rate,
             optimizer_critic__lr=critic_lr,
             max_epochs=self._resolved_epochs(n_samples),
@@ -425,15 +426,11 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             self.n_threads, self.n_estimators * self._work_per_step(model_shape, latent_dim)
         )
         scoring_threads = self._scoring_threads(X.shape[1], model_shape, latent_dim)
-        with (
-            torch_threads(n_threads),
-            torch.random.fork_rng(
-                devices=[torch.device(device)] if device.startswith("cuda") else []
-            ),
-        ):
-            torch.manual_seed(_training_seed(self.random_state))
+        with torch_threads(n_threads):
             tensor = self._training_tensor(X, mean, scale).to(device)
-            net = self._make_net(model_shape, latent_dim, len(X), device)
+            net = self._make_net(
+                model_shape, latent_dim, len(X), device, _training_seed(self.random_state)
+            )
             error_scales = self._train_members(net, tensor, X, mean, scale, scoring_threads)
             del tensor
             references = None

@@ -182,7 +182,7 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         performance page).
     random_state : int, RandomState instance or None, default=None
         Seeds weights, prior samples and shuffling; an int gives bit-identical
-        scores on CPU.
+        scores on CPU, also for fits running side by side in threads.
     verbose : int, default=0
         ``1`` prints an epoch table with the losses.
 

@@ -145,8 +145,8 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         page).
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, prior samples and shuffling. An int gives
-        bit-identical scores on CPU. The caller's global random state is never
-        touched.
+        bit-identical scores on CPU, also for fits running side by side in
+        threads. The caller's global random state is never touched.
     verbose : int, default=0
         ``1`` prints an epoch table with the losses.
 

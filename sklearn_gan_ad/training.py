@@ -18,6 +18,7 @@ devices, switches train/eval mode, re-initialises them on
 
 import copy
 import math
+import threading
 
 import torch
 from skorch import NeuralNet
@@ -25,6 +26,28 @@ from skorch.callbacks import EpochTimer, PrintLog
 from torch.nn import functional as F
 
 from .callbacks import DivergenceGuard, StopTraining
+
+# Module constructors draw initial weights from torch's global generator. Fits
+# running side by side in threads (joblib's threading backend, a Dask worker
+# with several threads) would otherwise reseed it under each other's feet.
+_GLOBAL_RNG_LOCK = threading.Lock()
+
+
+def generator_continuing_global(device, seed):
+    """A generator on ``device`` that draws what torch's global generator would draw next.
+
+    Called right after the modules drew their weights from the global generator
+    seeded with ``seed``: on CPU it takes over the global state, so a fit draws
+    the same numbers as one that kept drawing from the global generator; a CUDA
+    device's own global generator was seeded with ``seed`` and not drawn from.
+    """
+    device = torch.device(device)
+    generator = torch.Generator(device=device)
+    if device.type == "cpu":
+        generator.set_state(torch.get_rng_state())
+    else:
+        generator.manual_seed(seed)
+    return generator
 
 
 def index_dtype(n_rows):
@@ -73,17 +96,19 @@ class TensorBatches:
     members see different mini-batches, as separately trained networks would.
     A member with fewer rows than the others (it pruned more) starts its
     permutation again to fill the epoch, so all members take the same number of
-    steps. The permutations draw from torch's global generator, which the
-    detectors fork and seed: a given ``random_state`` always visits the rows in
-    the same order.
+    steps. The permutations draw from ``generator`` (the training net's own,
+    seeded from the detector's ``random_state``; torch's global generator when
+    ``None``), so a given ``random_state`` always visits the rows in the same
+    order.
     """
 
-    def __init__(self, dataset, batch_size=128, shuffle=False):
+    def __init__(self, dataset, batch_size=128, shuffle=False, generator=None):
         if not isinstance(dataset, MemberRows):
             dataset = MemberRows(dataset, n_members=1)
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.generator = generator
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)
@@ -94,7 +119,7 @@ class TensorBatches:
         n_rows = data.member_sizes()[member]
         device = data.X.device
         if self.shuffle:
-            order = torch.randperm(n_rows, device=device)
+            order = torch.randperm(n_rows, device=device, generator=self.generator)
         else:
             order = torch.arange(n_rows, device=device)
         if data.rows is not None:
@@ -146,6 +171,12 @@ class AdversarialNet(NeuralNet):
     trim_fraction : float
         Share of each batch, the worst reconstructed, left out of the
         reconstruction loss (see :meth:`reconstruction_loss`).
+    random_seed : int or None
+        Seed of every random draw of a fit: the initial weights (drawn from
+        torch's global generator, seeded while no other fit of this package
+        draws from it) and, through ``random_generator_``, the members' row
+        orders, prior codes and gradient-penalty mixes. ``None`` draws from
+        torch's global generator as it stands.
     criterion : type
         skorch requires one; :meth:`reconstruction_loss` is what training uses.
     **kwargs
@@ -167,6 +198,7 @@ class AdversarialNet(NeuralNet):
         n_critic=1,
         gradient_penalty=10.0,
         trim_fraction=0.0,
+        random_seed=None,
         criterion=torch.nn.MSELoss,
         optimizer=torch.optim.Adam,
         iterator_train=TensorBatches,
@@ -193,6 +225,7 @@ class AdversarialNet(NeuralNet):
         self.n_critic = n_critic
         self.gradient_penalty = gradient_penalty
         self.trim_fraction = trim_fraction
+        self.random_seed = random_seed
 
     # -- initialisation ---------------------------------------------------------
 
@@ -206,10 +239,25 @@ class AdversarialNet(NeuralNet):
         ]
 
     def initialize_module(self):
-        for name in ("module", "generator", "critic_x", "critic_z"):
-            kwargs = {"n_members": self.n_members, **self.get_params_for(name)}
-            setattr(self, name + "_", self.initialized_instance(getattr(self, name), kwargs))
+        with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[]):
+            seed = self.random_seed
+            if seed is None:
+                seed = int(torch.randint(2**62, ()))
+            else:
+                torch.manual_seed(seed)
+            for name in ("module", "generator", "critic_x", "critic_z"):
+                kwargs = {"n_members": self.n_members, **self.get_params_for(name)}
+                setattr(self, name + "_", self.initialized_instance(getattr(self, name), kwargs))
+            # training draws from the net's own generator: fits in other
+            # threads cannot change them, nor they the caller's global state
+            self.random_generator_ = generator_continuing_global(self.device, seed)
         return self
+
+    def get_iterator(self, dataset, training=False):
+        iterator = super().get_iterator(dataset, training=training)
+        if isinstance(iterator, TensorBatches) and iterator.generator is None:
+            iterator.generator = self.random_generator_
+        return iterator
 
     def initialize_from_data(self, X):
         """Let an encoder that can start from the training data do so (with its generator).
@@ -260,7 +308,13 @@ class AdversarialNet(NeuralNet):
 
     def sample_prior(self, n_samples, device):
         """Latent codes from the standard normal prior, ``(n_members, n_samples, latent_dim)``."""
-        return torch.randn(self.n_members, n_samples, self.latent_dim, device=device)
+        return torch.randn(
+            self.n_members,
+            n_samples,
+            self.latent_dim,
+            device=device,
+            generator=self.random_generator_,
+        )
 
     @staticmethod
     def member_loss(per_sample):
@@ -303,7 +357,7 @@ class AdversarialNet(NeuralNet):
 
     def _gradient_penalty(self, critic, real, fake):
         shape = real.shape[:2] + (1,) * (real.dim() - 2)
-        alpha = torch.rand(shape, device=real.device)
+        alpha = torch.rand(shape, device=real.device, generator=self.random_generator_)
         mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
         # cuDNN's RNN cannot run double backward in eval mode; the critic is in
         # train mode here, so the penalty works for the LSTM critic too.
@@ -464,6 +518,8 @@ class AdversarialNet(NeuralNet):
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_scoring_modules", None)  # rebuilt on demand after loading
+        # a training-time draw source: a fitted net only scores
+        state.pop("random_generator_", None)
         return state
 
     def _for_every_member(self, x):

@@ -52,7 +52,7 @@ def test_a_member_update_depends_only_on_its_own_batch():
     other = batch.clone()
     other[1] = torch.randn(32, 4) * 5  # member 1 gets entirely different rows
     for model, x in ((net, batch), (twin, other)):
-        torch.manual_seed(1)  # the same prior draws
+        model.random_generator_.manual_seed(1)  # the same prior draws
         model.train_step(x)
     for name in ("module_", "generator_", "critic_x_", "critic_z_"):
         first, second = getattr(net, name), getattr(twin, name)

@@ -3,11 +3,14 @@
 import pickle
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
 import scipy.sparse
 import torch
+from joblib import parallel_backend
+from skorch.callbacks import Callback
 
 from sklearn_gan_ad import GANAnomalyDetector, LSTMGANAnomalyDetector, load
 from sklearn_gan_ad.callbacks import TrainingDivergedError
@@ -252,6 +255,66 @@ def test_parallel_grid_search_matches_a_sequential_one():
         for n_jobs in (1, 2)
     ]
     np.testing.assert_array_equal(results[0], results[1])
+
+
+class EpochsInStep(Callback):
+    """Holds fits at the end of every epoch until all of them get there.
+
+    A class attribute: the detectors deep-copy their callbacks, and the copies
+    must share one barrier.
+    """
+
+    barrier = threading.Barrier(1)
+
+    def on_epoch_end(self, net, **kwargs):
+        type(self).barrier.wait(timeout=60)
+
+
+SERIES_WINDOWS = np.sin(np.arange(60)[:, None] / 3 + np.arange(24)[None, :] / 4)
+
+
+@pytest.mark.parametrize(
+    "make_detector, data",
+    [
+        (lambda: GANAnomalyDetector(**FAST, callbacks=[EpochsInStep()]), X),
+        (
+            lambda: LSTMGANAnomalyDetector(
+                hidden_size=8, epochs=2, random_state=0, callbacks=[EpochsInStep()]
+            ),
+            SERIES_WINDOWS,
+        ),
+    ],
+    ids=["tabular", "lstm"],
+)
+def test_fits_side_by_side_in_threads_score_as_each_fit_alone(make_detector, data, monkeypatch):
+    alone = make_detector().fit(data).score_samples(data)
+    monkeypatch.setattr(EpochsInStep, "barrier", threading.Barrier(2))
+    detectors = [make_detector(), make_detector()]
+    threads = [threading.Thread(target=d.fit, args=(data,)) for d in detectors]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for detector in detectors:
+        np.testing.assert_array_equal(detector.score_samples(data), alone)
+
+
+def test_grid_search_on_joblib_threads_matches_a_sequential_one():
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GridSearchCV
+
+    y = np.r_[np.ones(90), -np.ones(10)]
+    data = np.vstack([X[:90], X[90:] + 4])
+
+    def auc(est, X_, y_):
+        return roc_auc_score(y_ == -1, -est.score_samples(X_))
+
+    def search(n_jobs):
+        grid = GridSearchCV(GANAnomalyDetector(**FAST), {"latent_dim": [2, 3]}, scoring=auc, cv=2)
+        with parallel_backend("threading", n_jobs=n_jobs):
+            return grid.fit(data, y).cv_results_["mean_test_score"]
+
+    np.testing.assert_array_equal(search(2), search(1))
 
 
 # -- persistence -----------------------------------------------------------------------
