@@ -64,7 +64,12 @@ def for_each_in_threads(function, items, n_workers):
             for item in items:
                 function(item)
         return
-    with torch_threads(1), ThreadPoolExecutor(n_workers) as pool:
+    # torch's thread count holds for the thread that sets it: a new thread's
+    # products otherwise run on every core (benchmarks/threads.py)
+    with (
+        torch_threads(1),
+        ThreadPoolExecutor(n_workers, initializer=torch.set_num_threads, initargs=(1,)) as pool,
+    ):
         pending = deque()
         for item in items:
             pending.append(pool.submit(function, item))
