@@ -197,7 +197,11 @@ def _rebuild(metadata, payload):
     detector.scorer_ = scorer
 
     model_shape = detector._model_shape(detector.n_features_in_)
-    net = detector._make_net(model_shape, detector.latent_dim_, detector.batch_size, "cpu")
+    # any seed: the weights drawn here are replaced by the saved ones, and a
+    # seeded draw leaves the caller's global generator as it was
+    net = detector._make_net(
+        model_shape, detector.latent_dim_, detector.batch_size, "cpu", random_seed=0
+    )
     net.initialize()
     for name in net._modules:
         module = getattr(net, name + "_")

@@ -16,6 +16,7 @@ devices, switches train/eval mode, re-initialises them on
 ``set_params(generator__...=...)`` and routes ``optimizer_critic__lr``.
 """
 
+import contextlib
 import copy
 import math
 import threading
@@ -175,8 +176,9 @@ class AdversarialNet(NeuralNet):
         Seed of every random draw of a fit: the initial weights (drawn from
         torch's global generator, seeded while no other fit of this package
         draws from it) and, through ``random_generator_``, the members' row
-        orders, prior codes and gradient-penalty mixes. ``None`` draws from
-        torch's global generator as it stands.
+        orders, prior codes and gradient-penalty mixes. ``None`` draws the
+        weights from torch's global generator as it stands (advancing it, as a
+        plain skorch net would) and seeds ``random_generator_`` from it.
     criterion : type
         skorch requires one; :meth:`reconstruction_loss` is what training uses.
     **kwargs
@@ -239,12 +241,7 @@ class AdversarialNet(NeuralNet):
         ]
 
     def initialize_module(self):
-        with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[]):
-            seed = self.random_seed
-            if seed is None:
-                seed = int(torch.randint(2**62, ()))
-            else:
-                torch.manual_seed(seed)
+        with self._seeded_global_generator() as seed:
             for name in ("module", "generator", "critic_x", "critic_z"):
                 kwargs = {"n_members": self.n_members, **self.get_params_for(name)}
                 setattr(self, name + "_", self.initialized_instance(getattr(self, name), kwargs))
@@ -252,6 +249,24 @@ class AdversarialNet(NeuralNet):
             # threads cannot change them, nor they the caller's global state
             self.random_generator_ = generator_continuing_global(self.device, seed)
         return self
+
+    @contextlib.contextmanager
+    def _seeded_global_generator(self):
+        """Hold torch's global generator, seeded with ``random_seed``, for the body.
+
+        Yields the seed. With a seed, the caller's global state (CPU, and the
+        net's CUDA device) is restored afterwards; with ``None`` the body draws
+        from the global generator as it stands and advances it, as a plain
+        skorch net does, and the yielded seed is drawn from it.
+        """
+        with _GLOBAL_RNG_LOCK:
+            if self.random_seed is None:
+                yield int(torch.randint(2**62, ()))
+                return
+            device = torch.device(self.device)
+            with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+                torch.manual_seed(self.random_seed)
+                yield self.random_seed
 
     def get_iterator(self, dataset, training=False):
         iterator = super().get_iterator(dataset, training=training)

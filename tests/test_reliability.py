@@ -328,6 +328,13 @@ def test_safe_save_and_load_give_identical_scores(tmp_path):
     np.testing.assert_array_equal(restored.predict(X), detector.predict(X))
 
 
+def test_loading_leaves_the_global_torch_random_state_untouched(tmp_path):
+    fitted_detector().save(tmp_path / "model.pt")
+    state = torch.get_rng_state()
+    load(tmp_path / "model.pt")
+    assert torch.equal(torch.get_rng_state(), state)
+
+
 def test_safe_save_and_load_work_for_the_lstm_detector(tmp_path):
     windows = RNG.normal(size=(40, 12))
     detector = LSTMGANAnomalyDetector(hidden_size=8, epochs=2, random_state=0).fit(windows)
