@@ -53,9 +53,14 @@ def on_one_torch_thread(work):
     return run
 
 
-def in_threads(*works):
-    """Seconds for ``works`` run at once, each in a Python thread of its own."""
-    threads = [threading.Thread(target=on_one_torch_thread(work)) for work in works]
+def in_threads(*works, set_count=True):
+    """Seconds for ``works`` run at once, each in a Python thread of its own.
+
+    Each thread first sets one torch thread for itself, unless ``set_count`` is false.
+    """
+    threads = [
+        threading.Thread(target=on_one_torch_thread(work) if set_count else work) for work in works
+    ]
     start = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -130,20 +135,10 @@ def thread_count_rows(repeats):
     """The control in the main thread and in new threads that set, or not, their count."""
     work = product_work()
 
-    def in_new_thread(set_count):
-        def run():
-            thread = threading.Thread(target=on_one_torch_thread(work) if set_count else work)
-            start = time.perf_counter()
-            thread.start()
-            thread.join()
-            return time.perf_counter() - start
-
-        return run
-
     places = {
         "main thread, torch.set_num_threads(1)": lambda: alone_in_main(work),
-        "new thread that sets torch.set_num_threads(1)": in_new_thread(True),
-        "new thread that does not set it": in_new_thread(False),
+        "new thread that sets torch.set_num_threads(1)": lambda: in_threads(work),
+        "new thread that does not set it": lambda: in_threads(work, set_count=False),
     }
     times = {name: [] for name in places}
     for repeat in range(repeats):
