@@ -89,6 +89,28 @@ ax.legend(loc="lower left", fontsize=8)
 fig.tight_layout()
 
 # %%
+# What the networks learnt
+# ------------------------
+# :meth:`~sklearn_gan_ad.GANAnomalyDetector.reconstruct` returns ``G(E(x))`` in
+# the units of ``X``. Through a one-dimensional code every reconstruction lies on
+# one curve, the arc the networks learnt; a row's reconstruction error is its
+# squared distance from its reconstruction, on standardised features. Normal
+# rows sit next to theirs; the planted anomalies' reconstructions lie far from
+# them (grey lines), on the arc or on the stretches of the curve that codes
+# outside the normal rows' range lead to.
+reconstructions = detector.reconstruct(X)
+
+fig, ax = plt.subplots(figsize=(6.4, 5.0))
+ax.scatter(*X_normal.T, s=10, c="white", edgecolors="k", linewidths=0.4, label="normal")
+ax.scatter(*X_anomalies.T, s=40, c="gold", edgecolors="k", label="planted anomaly")
+for row, rebuilt in zip(X_anomalies, reconstructions[len(X_normal) :]):
+    ax.plot(*np.column_stack([row, rebuilt]), color="grey", linewidth=0.8)
+ax.scatter(*reconstructions.T, s=6, c="tab:red", label="G(E(x)) of every row")
+ax.set(title="Reconstructions through a 1-D code", xlim=(-5, 5), ylim=(-5, 5), aspect="equal")
+ax.legend(loc="lower left", fontsize=8)
+fig.tight_layout()
+
+# %%
 # Where the threshold sits
 # ------------------------
 # Training scores are standardised robustly, so they have median 0 and a robust

@@ -10,6 +10,7 @@ skorch training loop, score components, their robust combination and the
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
@@ -116,12 +117,20 @@ _N_NEIGHBOURS = 5
 _NEIGHBOUR_REFERENCE_ROWS = 8192
 _NEIGHBOUR_REFERENCE_ELEMENTS = 2**22
 
+# Score components with one value per element of a sample, not one per sample.
+_ELEMENT_OUTPUTS = ("reconstructed",)
+
 # An embedding at most this far from a reference row is that row itself (or an
 # exact copy of it). Every scoring call has one shape, so a row's embedding is
 # the same bits in any call; the margin covers float32 rounding (about 1e-6
 # over a 64-wide embedding of standardised rows) should a BLAS not guarantee
 # that, and is far below the distance between two distinct rows.
 _SAME_ROW_DISTANCE = 1e-5
+
+
+def _is_fitted_name(name):
+    """Whether an attribute name is a fitted attribute's (``n_features_in_``, ``net_``, ...)."""
+    return name.endswith("_") and not name.startswith("_")
 
 
 def _resolve_device(device):
@@ -328,15 +337,23 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         """Per-feature (per-channel) mean and standard deviation, chunk by chunk.
 
         Accumulating in float64 per chunk avoids a full float64 copy of
-        float32 input.
+        float32 input. The sums run on each column divided by the power of two
+        nearest its largest magnitude: the squares of values beyond about
+        1e154 overflow and those below 1e-154 underflow, and a power of two
+        rescales exactly, so the result is the same bits wherever neither
+        happens — scores do not depend on the data's units.
         """
+        largest = 0.0
+        for flat in self._feature_rows(X):
+            largest = np.maximum(largest, np.abs(flat).max(axis=0))
+        magnitude = np.ldexp(1.0, np.frexp(largest)[1])
         total, total_sq, count = 0.0, 0.0, 0
         for flat in self._feature_rows(X):
-            total = total + flat.sum(axis=0)
+            total = total + (flat / magnitude).sum(axis=0)
             count += len(flat)
         mean = total / count
         for flat in self._feature_rows(X):
-            total_sq = total_sq + ((flat - mean) ** 2).sum(axis=0)
+            total_sq = total_sq + ((flat / magnitude - mean) ** 2).sum(axis=0)
         variance = total_sq / count
         # Constant columns would divide by zero; they carry no information
         # anyway. "Constant" is scikit-learn's StandardScaler rule, a variance
@@ -345,9 +362,9 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         # scaled like any other instead of being left unscaled.
         eps = np.finfo(np.float64).eps
         constant = variance <= count * eps * variance + (count * eps * mean) ** 2
-        scale = np.sqrt(variance)
+        scale = np.sqrt(variance) * magnitude
         scale[constant] = 1.0
-        return mean, scale
+        return mean * magnitude, scale
 
     def _feature_rows(self, X):
         """X chunk by chunk as float64 rows of one feature (channel) each."""
@@ -415,7 +432,31 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         self : object
             The fitted detector.
         """
+        with self._previous_fitted_state_on_failure():
+            return self._fit(X)
+
+    @contextlib.contextmanager
+    def _previous_fitted_state_on_failure(self):
+        """Put back the fitted attributes there were if the body raises (or is interrupted).
+
+        Validating X already records ``n_features_in_`` and ``feature_names_in_``
+        for the new data: a fit that then fails must not leave them beside the
+        previous fit's networks.
+        """
+        before = {name: value for name, value in vars(self).items() if _is_fitted_name(name)}
+        try:
+            yield
+        except BaseException:
+            for name in [name for name in vars(self) if _is_fitted_name(name)]:
+                if name not in before:
+                    delattr(self, name)
+            for name, value in before.items():
+                setattr(self, name, value)
+            raise
+
+    def _fit(self, X):
         X = self._validate_input(X, reset=True)
+        self._validate_network_params()
         device = _resolve_device(self.device)
         mean, scale = self._fit_input_scaling(X)
         model_shape = self._model_shape(X.shape[1])
@@ -479,6 +520,9 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             setattr(self, name, value)
         return self
 
+    def _validate_network_params(self):
+        """Check what ``_parameter_constraints`` cannot express; called by fit."""
+
     def _scoring_threads(self, n_features, model_shape, latent_dim):
         """Torch threads for scoring: by the work of one (fixed-shape) scoring call."""
         rows_per_call = self._chunk_rows(np.empty((0, n_features)))
@@ -517,8 +561,11 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         """
         error_scale = self._feature_error_scale(net, X, mean, scale, n_threads)
         # the neighbour reference only exists once the member is trained; rows
-        # are judged by the networks' own errors
+        # are judged by the networks' own errors (the reconstruction error when
+        # the score is the neighbour distance alone)
         weights = {k: w for k, w in self._score_weights().items() if k != "neighbours"}
+        if not any(weights.values()):
+            weights = {self._reconstruction_component: 1.0}
         names = tuple(k for k, w in weights.items() if w)
 
         sample = X
@@ -721,7 +768,8 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         """Score components of X for every ensemble member, chunk by chunk.
 
         Returns one dict per member with the requested ``names`` among
-        ``"reconstruction"``, ``"scaled_reconstruction"`` (needs each member's
+        ``"reconstructed"`` (the reconstructions in the input's units, as large
+        as X), ``"reconstruction"``, ``"scaled_reconstruction"`` (needs each member's
         per-feature ``error_scales``), ``"latent"``, ``"latent_typicality"``
         (needs each member's median squared code norm of the training rows,
         ``typical_squared_norms``), ``"discriminator"`` and
@@ -738,7 +786,14 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             indexes = [NearestNeighbors().fit(reference) for reference in references]
         # outputs are allocated once and filled in place: appending per-chunk
         # arrays fragmented the heap and kept freed temporaries resident
-        outputs = {name: np.empty((n_members, n_rows)) for name in names}
+        outputs = {
+            name: np.empty(
+                (n_members, n_rows, *X.shape[1:])
+                if name in _ELEMENT_OUTPUTS
+                else (n_members, n_rows)
+            )
+            for name in names
+        }
         if keep_elements:
             outputs["element_errors"] = np.empty((n_members, n_rows, X.shape[1]))
         if "scaled_reconstruction" in names:
@@ -778,6 +833,8 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
                     )
             if keep_elements:
                 outputs["element_errors"][:, rows] = errors.numpy()
+            if "reconstructed" in outputs:
+                outputs["reconstructed"][:, rows] = self._in_input_units(rebuilt, mean, scale)
 
         net.scoring_modules()  # built once, before any worker thread needs them
         workers = n_threads if net.device == "cpu" else 1
@@ -786,6 +843,13 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             {name: values[member] for name, values in outputs.items()}
             for member in range(n_members)
         ]
+
+    def _in_input_units(self, rebuilt, mean, scale):
+        """Standardised reconstructions ``(n_members, n_rows, n_features)`` in the input's units."""
+        n_members, n_rows, n_features = rebuilt.shape
+        model_shape = self._model_shape(n_features)
+        values = rebuilt.numpy().reshape(n_members, n_rows, *model_shape) * scale + mean
+        return values.reshape(n_members, n_rows, n_features)
 
     def _components_for(self, X, names, keep_elements=False):
         check_is_fitted(self)
@@ -947,6 +1011,34 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
                 "uses them: fit with novelty=True or a positive neighbour_weight"
             )
         return self._ensemble_mean(X, "neighbours")
+
+    def reconstruct(self, X: ArrayLike) -> NDArray[np.float64]:
+        """``G(E(x))`` of each sample, in the units of ``X``.
+
+        The networks see each sample standardised with the training mean and
+        standard deviation (``input_mean_``, ``input_scale_``) and clipped at
+        ±10,000 of them; their reconstruction is mapped back through the same
+        mean and standard deviation. With several ensemble members it is the
+        mean of the members' reconstructions, so for ``n_estimators > 1`` its
+        error is not :meth:`reconstruction_error`, which averages the
+        members' own errors. For windows, a row is a flattened window in the
+        layout of ``X``; reshaped to ``(n_windows, window_length, n_channels)``,
+        one channel's reconstructed windows ``[:, :, c]`` become one
+        reconstructed series with
+        :func:`~sklearn_gan_ad.timeseries.windows_to_timestamps`
+        (``aggregate="median"``, TadGAN's rule).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        reconstructions : ndarray of shape (n_samples, n_features)
+            Float64 reconstructions; a sample's does not depend on which
+            other samples are reconstructed with it.
+        """
+        return self._ensemble_mean(X, "reconstructed")
 
     def feature_scores(self, X: ArrayLike) -> NDArray[np.float64]:
         """Each feature's share of the reconstruction error of each sample.

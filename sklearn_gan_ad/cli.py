@@ -528,6 +528,9 @@ def _run_detect(args, out, err):
 
     train = _read_table(args.train_file)
     to_score = _read_table(args.score_file)
+    if to_score.empty:
+        # a header alone reads as columns of no known type
+        raise ValueError(f"{args.score_file} has no rows to score")
     X_train, features, _ = _numeric_features(train, args.train_file)
     missing = [column for column in features if column not in to_score.columns]
     if missing:

@@ -355,6 +355,14 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
 
     def _flatten_windows(self, X):
         """Accept 3-D ``(n_windows, window_length, n_channels)`` windows."""
+        if not hasattr(X, "ndim"):
+            # nested lists: only their array form tells 3-D windows apart
+            try:
+                array = np.asarray(X)
+            except ValueError:
+                return X  # ragged: validation names the problem
+            if array.ndim == 3:
+                X = array
         if getattr(X, "ndim", None) != 3:
             return X
         if X.shape[2] != self.n_channels:

@@ -42,8 +42,17 @@ def _detector_classes():
     return {cls.__name__: cls for cls in (GANAnomalyDetector, LSTMGANAnomalyDetector)}
 
 
+def _plain(value):
+    """A parameter value with numpy scalars (``np.int64(3)`` from a grid) as Python ones."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(item) for item in value)
+    return value
+
+
 def _json_params(detector):
-    params = detector.get_params(deep=False)
+    params = {name: _plain(value) for name, value in detector.get_params(deep=False).items()}
     if params.get("callbacks"):
         raise ValueError(
             "save() cannot store callbacks (they are arbitrary code); set "

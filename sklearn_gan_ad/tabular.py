@@ -1,5 +1,7 @@
 """GANAnomalyDetector: the adversarial detector for tabular rows."""
 
+from numbers import Integral
+
 from .base import BaseAdversarialDetector
 from .networks import LatentCritic, MLPCritic, MLPDecoder, MLPEncoder
 
@@ -254,6 +256,16 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         self.n_estimators = n_estimators
         self.random_state = random_state
         self.verbose = verbose
+
+    def _validate_network_params(self):
+        sizes = self.hidden_layer_sizes
+        if not sizes or not all(
+            isinstance(size, Integral) and not isinstance(size, bool) and size > 0 for size in sizes
+        ):
+            raise ValueError(
+                f"hidden_layer_sizes must be a non-empty sequence of positive integers, "
+                f"got {sizes!r}."
+            )
 
     def _network_specs(self, model_shape, latent_dim):
         (n_features,) = model_shape

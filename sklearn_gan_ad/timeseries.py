@@ -91,11 +91,25 @@ def _check_real(value, name):
 def _as_numeric_array(values, name):
     """Convert array-likes (including pandas objects) to a float64 ndarray."""
     if hasattr(values, "to_numpy"):
-        values = values.to_numpy()
+        values = _pandas_values(values)
     values = np.asarray(values)
     if values.dtype.kind not in "biuf":
         raise TypeError(f"{name} must have a numeric dtype, got dtype {values.dtype}.")
     return values.astype(np.float64, copy=False)
+
+
+def _pandas_values(values):
+    """A pandas Series or DataFrame as an ndarray; numeric columns as float64, NA as NaN.
+
+    A DataFrame of nullable columns (``Float64``, ``Int64``, ``boolean``)
+    otherwise becomes an object array, even without a missing value.
+    """
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    dtypes = values.dtypes if hasattr(values, "columns") else [values.dtype]
+    if all(is_numeric_dtype(dtype) or is_bool_dtype(dtype) for dtype in dtypes):
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    return values.to_numpy()
 
 
 def _check_finite(values, name, axis_name="index"):
@@ -411,6 +425,10 @@ def _grouped_median(idx, flat, counts):
 # ---------------------------------------------------------------------------
 
 
+# Scores below 2**500 (about 3e150) leave room for z-score sums and squares.
+_LARGEST_SAFE_EXPONENT = 500
+
+
 def _pointwise_threshold(scores, threshold, z, contamination, local_window, local_step):
     """Return the per-timestamp cut-off a score must exceed to be flagged."""
     n = scores.shape[0]
@@ -551,6 +569,14 @@ def find_intervals(
         if not 0.0 <= prune < 1.0:
             raise ValueError(f"prune must be in [0, 1) or None, got {prune}.")
 
+    # mean + z * std overflows for scores beyond about 1e154 (the detectors'
+    # reach 1e203); every rule is scale-equivariant and a power of two
+    # rescales exactly, so such scores are brought down first
+    exponent = int(np.frexp(np.abs(scores).max())[1])
+    if exponent > _LARGEST_SAFE_EXPONENT:
+        scores = np.ldexp(scores, -exponent)
+        if not isinstance(threshold, str):
+            threshold = float(np.ldexp(threshold, -exponent))
     cutoff = _pointwise_threshold(scores, threshold, z, contamination, local_window, local_step)
     flagged = scores > cutoff
     if not flagged.any():
@@ -914,6 +940,13 @@ def detect_intervals(
     n_timestamps = int(starts[-1]) + window
     n_windows = windows.shape[0]
     n_channels = 1 if windows.ndim == 2 else windows.shape[2]
+    expected_channels = getattr(detector, "n_channels", None)
+    if isinstance(expected_channels, numbers.Integral) and expected_channels != n_channels:
+        # flattened, the windows would pass for univariate windows of another length
+        raise ValueError(
+            f"the series has {n_channels} channel(s) but detector.n_channels="
+            f"{expected_channels}; set n_channels={n_channels} on the detector."
+        )
     X = windows.reshape(n_windows, -1)
 
     if fit:
@@ -973,7 +1006,7 @@ def smooth_scores(scores: ArrayLike, width: int) -> NDArray[np.float64]:
     scores = _check_1d_scores(scores)
     width = _check_int(width, "width", min_value=1)
     if width == 1:
-        return scores
+        return scores.copy()  # a new array, as for every other width
     padded = np.pad(scores, (width // 2, width - 1 - width // 2), mode="edge")
     return np.convolve(padded, np.ones(width) / width, mode="valid")
 

@@ -185,6 +185,15 @@ def test_detect_writes_one_row_per_scored_row(table, tmp_path, capsys):
     assert set(scores["label"]) <= {-1, 1}
 
 
+def test_detect_rejects_a_score_file_without_rows(table, tmp_path, capsys):
+    header_only = tmp_path / "empty.csv"
+    pd.read_csv(table).head(0).to_csv(header_only, index=False)
+    output = tmp_path / "scores.csv"
+    status, _, err = run(["detect", table, header_only, "--output", output], capsys)
+    assert status == 2
+    assert "has no rows to score" in err
+
+
 def test_detect_contamination_sets_the_flagged_share(table, tmp_path, capsys):
     output = tmp_path / "scores.csv"
     status, _, _ = run(

@@ -226,6 +226,44 @@ def test_feature_scores_average_to_the_reconstruction_error(fitted, correlated_g
     )
 
 
+@pytest.mark.parametrize("sizes", [(), (-3,), (0,), (8.5,), (True,)])
+def test_hidden_layer_sizes_must_be_positive_integers(correlated_gaussian, sizes):
+    with pytest.raises(ValueError, match="hidden_layer_sizes must be a non-empty sequence"):
+        GANAnomalyDetector(hidden_layer_sizes=sizes, epochs=1).fit(correlated_gaussian[0])
+
+
+def test_reconstructions_are_in_the_units_of_the_input():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 3)) * [1.0, 100.0, 0.01] + [0.0, -500.0, 3.0]
+    detector = GANAnomalyDetector(n_estimators=1, epochs=5, random_state=0).fit(X)
+    reconstructions = detector.reconstruct(X)
+    assert reconstructions.shape == X.shape
+    # each feature's reconstructions centre on its own mean, at its own scale
+    centre_offsets = (reconstructions.mean(axis=0) - X.mean(axis=0)) / X.std(axis=0)
+    assert np.all(np.abs(centre_offsets) < 0.5)
+    standardised_errors = ((X - reconstructions) / detector.input_scale_) ** 2
+    np.testing.assert_allclose(
+        standardised_errors.mean(axis=1), detector.reconstruction_error(X), rtol=1e-9
+    )
+
+
+def test_reconstructions_of_an_ensemble_are_its_members_mean(correlated_gaussian):
+    X_train, X_test, _ = correlated_gaussian
+    ensemble = GANAnomalyDetector(n_estimators=3, epochs=3, random_state=0).fit(X_train)
+    members = ensemble._components_for(X_test, ("reconstructed",))
+    np.testing.assert_allclose(
+        ensemble.reconstruct(X_test), np.mean([m["reconstructed"] for m in members], axis=0)
+    )
+    assert not np.allclose(members[0]["reconstructed"], members[1]["reconstructed"])
+
+
+def test_a_reconstruction_does_not_depend_on_the_other_rows(fitted, correlated_gaussian):
+    X_test = correlated_gaussian[1]
+    together = fitted.reconstruct(X_test)
+    alone = np.vstack([fitted.reconstruct(row[None]) for row in X_test[:5]])
+    np.testing.assert_array_equal(alone, together[:5])
+
+
 @pytest.fixture(scope="module")
 def clustered_training_outliers():
     """600 rows near a 2-D plane in 8-D, 5 % of them a tight off-plane cluster."""

@@ -42,6 +42,11 @@ def test_three_dimensional_windows_score_like_their_flat_form(windows, fitted):
     )
 
 
+def test_three_dimensional_windows_as_nested_lists_score_like_their_array(windows, fitted):
+    cube = windows[:4, :, None]
+    np.testing.assert_array_equal(fitted.score_samples(cube.tolist()), fitted.score_samples(cube))
+
+
 def test_multichannel_windows_are_read_time_step_major():
     series, _ = sine(n=400)
     stacked = np.column_stack([series, -series])
@@ -72,6 +77,21 @@ def test_feature_scores_point_at_the_anomalous_time_step(windows, fitted):
     spiked = windows[:5].copy()
     spiked[:, 12] += 4.0
     np.testing.assert_array_equal(np.argmax(detector.feature_scores(spiked), axis=1), 12)
+
+
+def test_reconstructed_windows_keep_the_layout_and_units_of_multichannel_input():
+    series, _ = sine(n=400)
+    stacked = np.column_stack([series, 50.0 + 10.0 * series])
+    flat = make_windows(stacked, window=20, step=5)[0].reshape(-1, 40)
+    detector = LSTMGANAnomalyDetector(n_channels=2, **{**FAST, "epochs": 2}).fit(flat)
+    reconstructions = detector.reconstruct(flat)
+    assert reconstructions.shape == flat.shape
+    per_channel = ((flat - reconstructions).reshape(-1, 20, 2) / detector.input_scale_) ** 2
+    np.testing.assert_allclose(
+        per_channel.reshape(len(flat), -1).mean(axis=1),
+        detector.reconstruction_error(flat),
+        rtol=1e-9,
+    )
 
 
 def found(series, truth):

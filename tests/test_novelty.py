@@ -57,6 +57,18 @@ def test_novelty_true_scores_by_the_neighbour_distance_alone(novelty_detector):
     assert set(novelty_detector.scorer_.combiners_[0].location_scale_) == {"neighbours"}
 
 
+def test_the_neighbour_score_with_pruning_prunes_by_the_reconstruction_error(clean_rows):
+    X_train, X_test, _ = clean_rows
+    far = 20.0 + np.random.RandomState(1).normal(size=(10, 4))
+    detector = GANAnomalyDetector(
+        anomaly_score="neighbours", prune_threshold=2.0, batch_size=30, **SMALL
+    ).fit(np.vstack([X_train, far]))
+    batch_counts = detector.net_.history[:, "train_batch_count"]
+    # 310 rows fill 11 batches; without the 10 far rows, at most 10
+    assert batch_counts[0] == 11 and batch_counts[-1] <= 10
+    assert np.all(np.isfinite(detector.score_samples(X_test)))
+
+
 def test_novelty_true_combined_score_weighs_neighbours_above_reconstruction():
     weights = GANAnomalyDetector(novelty=True, anomaly_score="combined")._score_weights()
     assert weights["neighbours"] > weights["scaled_reconstruction"] > 0

@@ -137,7 +137,7 @@ def test_hard_data_trains_to_finite_float64_scores(data):
     assert np.all(np.isfinite(scores))
 
 
-@pytest.mark.parametrize("unit", [1e-12, 1e12])
+@pytest.mark.parametrize("unit", [1e-170, 1e-12, 1e12, 1e160])
 def test_scores_do_not_depend_on_the_units_of_the_data(unit):
     # a column measured in tiny units is a signal like any other, not a constant
     reference = fitted_detector().score_samples(X)
@@ -298,6 +298,35 @@ def test_fits_side_by_side_in_threads_score_as_each_fit_alone(make_detector, dat
         np.testing.assert_array_equal(detector.score_samples(data), alone)
 
 
+def test_a_failed_refit_leaves_the_previous_fitted_state():
+    windows = RNG.normal(size=(30, 40))
+    detector = LSTMGANAnomalyDetector(n_channels=2, hidden_size=8, epochs=2, random_state=0)
+    scores = detector.fit(windows).score_samples(windows)
+    with pytest.raises(ValueError, match="not a multiple of n_channels=2"):
+        detector.fit(windows[:, :39])
+    assert detector.n_features_in_ == 40
+    np.testing.assert_array_equal(detector.score_samples(windows), scores)
+
+
+def test_a_failed_refit_on_other_columns_keeps_the_previous_feature_names():
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame(X, columns=list("abcd"))
+    detector = GANAnomalyDetector(**FAST).fit(frame)
+    other = pandas.DataFrame(np.c_[X, X[:, :1]], columns=list("vwxyz"))
+    other.iloc[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        detector.fit(other)
+    np.testing.assert_array_equal(detector.feature_names_in_, list("abcd"))
+    assert detector.predict(frame).shape == (len(X),)
+
+
+def test_a_failed_first_fit_leaves_no_fitted_attribute():
+    detector = GANAnomalyDetector(**FAST)
+    with pytest.raises(ValueError, match="NaN"):
+        detector.fit(np.c_[X[:, :3], np.full(len(X), np.nan)])
+    assert not [name for name in vars(detector) if name.endswith("_")]
+
+
 # -- persistence -----------------------------------------------------------------------
 
 
@@ -307,6 +336,21 @@ def test_safe_save_and_load_give_identical_scores(tmp_path):
     restored = load(tmp_path / "model.pt")
     np.testing.assert_array_equal(restored.score_samples(X), detector.score_samples(X))
     np.testing.assert_array_equal(restored.predict(X), detector.predict(X))
+
+
+def test_numpy_scalar_parameters_from_a_grid_survive_save_and_load(tmp_path):
+    detector = GANAnomalyDetector(
+        hidden_layer_sizes=(np.int64(16),),
+        epochs=np.int64(5),
+        batch_size=np.int32(32),
+        contamination=np.float32(0.1),
+        novelty=np.bool_(False),
+        random_state=np.int64(0),
+    ).fit(X)
+    detector.save(tmp_path / "model.pt")
+    restored = load(tmp_path / "model.pt")
+    assert restored.get_params()["epochs"] == 5
+    np.testing.assert_array_equal(restored.score_samples(X), detector.score_samples(X))
 
 
 def test_loading_leaves_the_global_torch_random_state_untouched(tmp_path):

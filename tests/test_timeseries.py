@@ -104,6 +104,22 @@ def test_make_windows_accepts_pandas_objects():
     assert_array_equal(w_frame[0], [[0, 4], [1, 5]])
 
 
+@pytest.mark.parametrize("dtype", ["Float64", "Int64"])
+def test_make_windows_reads_nullable_dataframe_columns(dtype):
+    frame = pd.DataFrame({"a": [0, 1, 2, 3], "b": [4, 5, 6, 7]})
+
+    windows, _ = make_windows(frame.astype(dtype), window=2)
+
+    assert_array_equal(windows, make_windows(frame, window=2)[0])
+
+
+def test_make_windows_names_a_missing_value_of_a_nullable_dataframe():
+    frame = pd.DataFrame({"a": [0.0, 1.0, None, 3.0], "b": [4.0, 5.0, 6.0, 7.0]}).astype("Float64")
+
+    with pytest.raises(ValueError, match="NaN .*index 2"):
+        make_windows(frame, window=2)
+
+
 def test_make_windows_returns_copy_not_view_of_input():
     series = np.arange(5.0)
 
@@ -895,6 +911,40 @@ def test_smooth_scores_is_a_centred_moving_average():
 
 def test_smooth_scores_of_width_one_returns_the_scores():
     assert_allclose(smooth_scores([1.0, 5.0, 2.0], 1), [1.0, 5.0, 2.0])
+
+
+def test_smooth_scores_of_width_one_is_a_new_array():
+    scores = np.array([1.0, 5.0, 2.0])
+
+    smooth_scores(scores, 1)[0] = 9.0
+
+    assert scores[0] == 1.0
+
+
+@pytest.mark.parametrize("size", [1e160, 1e300])
+def test_find_intervals_flags_scores_too_large_for_a_plain_z_score(size):
+    scores = np.r_[np.zeros(50), size, np.zeros(50)]
+
+    intervals = find_intervals(scores, local_window=101)
+
+    assert [(i.start, i.end) for i in intervals] == [(50, 50)]
+
+
+def test_find_intervals_of_huge_scores_keeps_a_fixed_threshold_in_their_units():
+    scores = np.r_[np.zeros(5), 3e200, 1e200, np.zeros(5)]
+
+    intervals = find_intervals(scores, threshold=2e200)
+
+    assert [(i.start, i.end) for i in intervals] == [(5, 5)]
+
+
+def test_detect_intervals_rejects_a_detector_expecting_other_channels():
+    series = np.column_stack([np.arange(40.0), np.arange(40.0)])
+    detector = _RecordingDetector()
+    detector.n_channels = 1
+
+    with pytest.raises(ValueError, match="2 channel.*n_channels=1"):
+        detect_intervals(series, detector, window=5)
 
 
 def test_pruning_drops_intervals_far_weaker_than_the_strongest():
