@@ -129,7 +129,9 @@ class EarlyStopping(Callback):
     patience : int, default=10
         Epochs without improvement before stopping.
     threshold : float, default=1e-4
-        Relative improvement that counts.
+        Relative improvement that counts: an epoch improves on the best
+        loss when it is below it by ``threshold`` times the best's absolute
+        value (so for negative losses too).
     load_best : bool, default=True
         Restore the modules of the best epoch when training ends.
     """
@@ -148,7 +150,11 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         score = net.history[-1, self.monitor]
-        if score < self.best_score_ * (1 - self.threshold):
+        # relative to the best's size: a Wasserstein loss is negative, where
+        # best * (1 - threshold) would lie above the best
+        if math.isinf(self.best_score_) or (
+            score < self.best_score_ - self.threshold * abs(self.best_score_)
+        ):
             self.best_score_ = score
             self.best_epoch_ = net.history[-1, "epoch"]
             self.misses_ = 0
@@ -157,7 +163,10 @@ class EarlyStopping(Callback):
             return
         self.misses_ += 1
         if self.misses_ >= self.patience:
-            raise StopTraining
+            raise StopTraining(
+                f"Stopping since {self.monitor} has not improved in the last "
+                f"{self.patience} epochs (best: epoch {self.best_epoch_})."
+            )
 
     def on_train_end(self, net, **kwargs):
         if self.load_best and self.best_state_ is not None:

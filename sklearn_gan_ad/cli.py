@@ -19,6 +19,7 @@ without a traceback.
 """
 
 import argparse
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -359,6 +360,26 @@ def _check_writable(path):
         raise FileNotFoundError(f"the folder of output file {path} does not exist")
 
 
+def _check_table_output(path):
+    """:func:`_check_writable`, and a format (and Parquet engine) the table can be written in."""
+    _check_writable(path)
+    if path is None or _table_format(path) != "parquet":
+        return
+    if not any(importlib.util.find_spec(engine) for engine in ("pyarrow", "fastparquet")):
+        raise ImportError(
+            f"writing {path} needs a Parquet engine; install it with `pip install pyarrow`"
+        )
+
+
+def _check_plot_output(path):
+    """:func:`_check_writable`, and a figure format matplotlib can write."""
+    _check_writable(path)
+    if path is not None:
+        from .plotting import _figure_format
+
+        _figure_format(path)
+
+
 def _check_finite_rows(values, columns, source):
     bad = ~np.isfinite(values)
     if bad.any():
@@ -438,8 +459,8 @@ def _run_compare(args, out, err):
     # every name is resolved, PyOD imported, outputs checked before the first fit
     detectors = {name: make_detector(name) for name in names}
     _set_epochs(detectors, args.epochs)
-    _check_writable(args.output)
-    _check_writable(args.plot)
+    _check_table_output(args.output)
+    _check_plot_output(args.plot)
     if args.plot:
         from .plotting import _new_figure
 
@@ -524,7 +545,7 @@ def _run_detect(args, out, err):
         detector.set_params(epochs=args.epochs)
     if "random_state" in params:
         detector.set_params(random_state=args.seed)
-    _check_writable(args.output)
+    _check_table_output(args.output)
 
     train = _read_table(args.train_file)
     to_score = _read_table(args.score_file)
@@ -676,8 +697,8 @@ def _format_time(value):
 
 def _run_compare_series(args, out, err):
     pd = _import_pandas()
-    _check_writable(args.output)
-    _check_writable(args.plot)
+    _check_table_output(args.output)
+    _check_plot_output(args.plot)
     frame = _read_table(args.file)
     times, values = _series_columns(frame, args)
     true_windows = None
@@ -685,9 +706,11 @@ def _run_compare_series(args, out, err):
         true_windows = _windows_from_json(args.labels, args.file, times)
     elif args.label_column is not None:
         true_windows = _windows_from_labels(_label_column(frame, args.label_column, args.file))
-    if args.window > len(values):
+    if args.window > len(values) - 1:
+        # the detectors need two windows to fit
         raise ValueError(
-            f"--window {args.window} is longer than the series ({len(values)} timestamps)"
+            f"--window {args.window} leaves fewer than two windows in a series of "
+            f"{len(values)} timestamps; use a window of at most {len(values) - 1}"
         )
     if args.step > args.window:
         raise ValueError(f"--step {args.step} is larger than --window {args.window}")
@@ -785,7 +808,9 @@ def _one_line(error):
         message = str(error.args[0])
     else:
         message = str(error) or type(error).__name__
-    return " ".join(message.split())
+    # notes say where it happened (compare names the detector and seed)
+    notes = getattr(error, "__notes__", [])
+    return " ".join(" ".join([message, *notes]).split())
 
 
 def main(argv=None):

@@ -174,6 +174,10 @@ class PyODAdapter(OutlierMixin, BaseEstimator):
     random_state : int or None, default=None
         When not None, set on the wrapped model if it has a ``random_state``
         parameter (so :func:`compare` can seed it).
+    contamination : float or None, default=None
+        When not None, the wrapped model's ``contamination`` (PyOD's share of
+        training rows labelled outliers, which sets ``threshold_`` and so
+        ``offset_``); None keeps the model's own (PyOD's default 0.1).
 
     Attributes
     ----------
@@ -192,9 +196,10 @@ class PyODAdapter(OutlierMixin, BaseEstimator):
     saying how to install it.
     """
 
-    def __init__(self, detector="AutoEncoder", random_state=None):
+    def __init__(self, detector="AutoEncoder", random_state=None, contamination=None):
         self.detector = detector
         self.random_state = random_state
+        self.contamination = contamination
 
     def fit(self, X, y=None):
         """Fit the wrapped PyOD detector on X.
@@ -218,6 +223,8 @@ class PyODAdapter(OutlierMixin, BaseEstimator):
             model = clone(self.detector)
         if self.random_state is not None and "random_state" in model.get_params():
             model.set_params(random_state=self.random_state)
+        if self.contamination is not None:
+            model.set_params(contamination=self.contamination)
         model.fit(X)
         self.detector_ = model
         self.offset_ = -float(model.threshold_)
@@ -648,7 +655,11 @@ def compare(
                     bar.set_postfix_str(f"{name}, seed {seed}")
                 estimator = clone(template)
                 estimator.set_params(**_seed_params(estimator, seed))
-                metrics, held_out = _run_one(estimator, X_train, X_test, y_test, name, seed)
+                try:
+                    metrics, held_out = _run_one(estimator, X_train, X_test, y_test, name, seed)
+                except Exception as error:
+                    error.add_note(f"(raised by detector {name!r} on seed {seed})")
+                    raise
                 rows.append(
                     {
                         "detector": name,

@@ -4,8 +4,12 @@ matplotlib is an optional dependency (``pip install 'sklearn-gan-ad[plot]'``)
 and is imported only when a function here is called. Figures are drawn on
 matplotlib's Agg canvas directly, without pyplot: no display is needed and the
 caller's pyplot backend and open figures are left alone. Every function writes
-a PNG file and returns its path.
+a figure file, in the format its extension names (PNG without one), and
+returns its path.
 """
+
+import numbers
+from pathlib import Path
 
 import numpy as np
 from sklearn.base import clone
@@ -35,8 +39,32 @@ def _new_figure(figsize):
     return figure
 
 
+def _figure_format(path):
+    """The figure format a path's extension names (``"png"`` without one).
+
+    Raises
+    ------
+    ValueError
+        If matplotlib cannot write that format.
+    """
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        return "png"  # drawing will say matplotlib is missing
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if not suffix:
+        return "png"
+    supported = FigureCanvasBase.get_supported_filetypes()
+    if suffix not in supported:
+        raise ValueError(
+            f"cannot write a figure as {path!s}: matplotlib writes "
+            + ", ".join(f".{kind}" for kind in sorted(supported))
+        )
+    return suffix
+
+
 def _save(figure, path):
-    figure.savefig(path, format="png", dpi=110)
+    figure.savefig(path, format=_figure_format(path), dpi=110)
     return path
 
 
@@ -107,7 +135,8 @@ def plot_comparison(result, path):
     result : ComparisonResult
         The output of :func:`sklearn_gan_ad.compare.compare`.
     path : str or path-like
-        Where to write the PNG.
+        Where to write the figure; the extension names the format (``.png``,
+        ``.pdf``, ``.svg``, ...; PNG without one).
 
     Returns
     -------
@@ -214,7 +243,8 @@ def plot_decision_boundary(detectors, X, path, *, y=None, fit=True, resolution=2
         Two-feature data drawn as points and, when ``fit=True``, used for
         fitting.
     path : str or path-like
-        Where to write the PNG.
+        Where to write the figure; the extension names the format (``.png``,
+        ``.pdf``, ``.svg``, ...; PNG without one).
     y : array-like of shape (n_samples,), default=None
         ``1`` for anomalies, ``0`` for normal rows; colours the points.
     fit : bool, default=True
@@ -232,7 +262,9 @@ def plot_decision_boundary(detectors, X, path, *, y=None, fit=True, resolution=2
     Raises
     ------
     ValueError
-        If X does not have exactly two columns or ``detectors`` is empty.
+        If X does not have exactly two columns, ``detectors`` is empty,
+        ``resolution`` is below 2 or the path names a format matplotlib
+        cannot write.
     ImportError
         If matplotlib is not installed.
     """
@@ -243,6 +275,11 @@ def plot_decision_boundary(detectors, X, path, *, y=None, fit=True, resolution=2
         )
     if not detectors:
         raise ValueError("detectors is empty")
+    if isinstance(resolution, bool) or not isinstance(resolution, numbers.Integral):
+        raise ValueError(f"resolution must be an integer, got {resolution!r}")
+    if resolution < 2:
+        raise ValueError(f"resolution must be at least 2 grid points per axis, got {resolution}")
+    _figure_format(path)  # before the detectors are fitted
     labels = None if y is None else np.asarray(y)
     if labels is not None and len(labels) != len(X):
         raise ValueError(f"X has {len(X)} rows but y has {len(labels)} labels")
@@ -285,8 +322,13 @@ def _span_bounds(start, end, x):
     """x-axis extent of inclusive index interval [start, end]."""
     if x is None:
         return start - 0.5, end + 0.5
-    # stretch to the next timestamp so one-timestamp intervals stay visible
-    return x[start], x[min(end + 1, len(x) - 1)]
+    # stretch to the next timestamp so one-timestamp intervals stay visible;
+    # past the last one, by the last spacing
+    if end + 1 < len(x):
+        return x[start], x[end + 1]
+    if len(x) > 1:
+        return x[start], x[end] + (x[end] - x[end - 1])
+    return x[start], x[end]
 
 
 def plot_series(series, intervals, path, true_windows=None, timestamps=None):
@@ -301,7 +343,8 @@ def plot_series(series, intervals, path, true_windows=None, timestamps=None):
         :func:`sklearn_gan_ad.timeseries.find_intervals`), shaded red. A dict
         of detector name to intervals draws one panel per detector.
     path : str or path-like
-        Where to write the PNG.
+        Where to write the figure; the extension names the format (``.png``,
+        ``.pdf``, ``.svg``, ...; PNG without one).
     true_windows : list of (start, end), default=None
         Labelled inclusive index intervals, shaded green.
     timestamps : array-like of shape (n_timestamps,), default=None

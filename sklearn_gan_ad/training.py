@@ -233,12 +233,35 @@ class AdversarialNet(NeuralNet):
 
     def get_default_callbacks(self):
         # train_loss is recorded once per epoch by run_single_epoch, so skorch's
-        # per-batch passthrough scorings are not needed.
-        return [
-            ("epoch_timer", EpochTimer()),
-            ("divergence_guard", DivergenceGuard()),
-            ("print_log", PrintLog()),
-        ]
+        # per-batch passthrough scorings are not needed. A DivergenceGuard among
+        # the user's callbacks replaces the default one (its settings would
+        # otherwise never apply: the default would stop the fit first).
+        defaults = [("epoch_timer", EpochTimer())]
+        if not any(isinstance(cb, DivergenceGuard) for cb in self._user_callbacks()):
+            defaults.append(("divergence_guard", DivergenceGuard()))
+        return [*defaults, ("print_log", PrintLog())]
+
+    def _user_callbacks(self):
+        """The callbacks passed as ``callbacks``, without their names."""
+        return [cb[1] if isinstance(cb, tuple) else cb for cb in self.callbacks or []]
+
+    def notify(self, method_name, **cb_kwargs):
+        try:
+            super().notify(method_name, **cb_kwargs)
+        except (StopTraining, KeyboardInterrupt) as stop:
+            # skorch's callbacks (its EarlyStopping) stop training by raising
+            # KeyboardInterrupt at the end of an epoch; partial_fit lets a
+            # user's interrupt propagate, so a callback's must become a stop
+            if method_name != "on_epoch_end":
+                raise
+            # PrintLog runs after every other callback: the epoch that ended
+            # training is printed, then why it ended
+            for _, callback in self.callbacks_:
+                if isinstance(callback, PrintLog):
+                    callback.on_epoch_end(self, **cb_kwargs)
+            if self.verbose and isinstance(stop, StopTraining) and stop.args:
+                print(stop.args[0])
+            raise StopTraining(*stop.args) from None
 
     def initialize_module(self):
         with self._seeded_global_generator() as seed:

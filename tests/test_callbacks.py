@@ -1,10 +1,16 @@
 """Callbacks act on every module and optimizer of the adversarial net."""
 
 import numpy as np
+import skorch.callbacks
 import torch
 
 from sklearn_gan_ad import GANAnomalyDetector
-from sklearn_gan_ad.callbacks import Checkpoint, EarlyStopping, LRScheduler
+from sklearn_gan_ad.callbacks import (
+    Checkpoint,
+    DivergenceGuard,
+    EarlyStopping,
+    LRScheduler,
+)
 
 X = np.random.RandomState(0).normal(size=(200, 4))
 FAST = dict(hidden_layer_sizes=(16,), n_estimators=1, random_state=0)
@@ -25,6 +31,70 @@ def test_early_stopping_restores_the_best_state_of_every_module():
         restored = getattr(detector.net_, name).state_dict()
         for key, value in stopper.best_state_[name].items():
             assert torch.equal(restored[key], value)
+
+
+def test_skorchs_own_early_stopping_ends_the_fit_and_keeps_the_detector_fitted():
+    stopper = skorch.callbacks.EarlyStopping(monitor="train_loss", patience=1, threshold=0.5)
+    detector = GANAnomalyDetector(epochs=30, callbacks=[stopper], **FAST).fit(X)
+    assert len(detector.net_.history) < 30
+    assert np.all(np.isfinite(detector.score_samples(X)))
+
+
+class _History:
+    """The part of a net EarlyStopping reads: the last epoch's losses."""
+
+    def __init__(self):
+        self.rows = []
+
+    def __getitem__(self, key):
+        row, name = key
+        return self.rows[row][name]
+
+
+class _FakeNet:
+    verbose = 0
+
+    def __init__(self):
+        self.history = _History()
+
+
+def _best_epoch(losses, threshold):
+    net, stopper = _FakeNet(), EarlyStopping(patience=len(losses), threshold=threshold)
+    stopper.load_best = False
+    stopper.on_train_begin(net)
+    for epoch, loss in enumerate(losses, 1):
+        net.history.rows.append({"epoch": epoch, "train_loss": loss})
+        stopper.on_epoch_end(net)
+    return stopper.best_epoch_
+
+
+def test_early_stopping_does_not_count_a_worse_negative_loss_as_an_improvement():
+    assert _best_epoch([-0.147, -0.146, -0.140], threshold=0.01) == 1
+
+
+def test_early_stopping_takes_a_lower_negative_loss_as_the_best():
+    assert _best_epoch([-0.147, -0.146, -0.160], threshold=0.01) == 3
+
+
+def test_early_stopping_does_not_count_an_equal_negative_loss_as_an_improvement():
+    assert _best_epoch([-5.0] * 6, threshold=1e-4) == 1
+
+
+def test_a_divergence_guard_passed_in_callbacks_replaces_the_default_one():
+    guard = DivergenceGuard(max_retries=7)
+    detector = GANAnomalyDetector(epochs=1, callbacks=[("divergence_guard", guard)], **FAST)
+    guards = [cb for _, cb in detector.fit(X).net_.callbacks_ if isinstance(cb, DivergenceGuard)]
+    assert [g.max_retries for g in guards] == [7]
+
+
+def test_a_verbose_fit_stopped_early_prints_its_last_epoch_and_why(capsys):
+    stopper = EarlyStopping(patience=1, threshold=0.9)
+    detector = GANAnomalyDetector(epochs=20, verbose=1, callbacks=[stopper], **FAST).fit(X)
+    printed = capsys.readouterr().out
+    n_epochs = len(detector.net_.history)
+    table_rows = [line for line in printed.splitlines() if line.strip()[:1].isdigit()]
+    assert len(table_rows) == n_epochs
+    assert "Stopping since train_loss has not improved in the last 1 epochs" in printed
 
 
 def test_lr_scheduler_steps_every_optimizer():

@@ -185,6 +185,27 @@ def test_detect_writes_one_row_per_scored_row(table, tmp_path, capsys):
     assert set(scores["label"]) <= {-1, 1}
 
 
+@pytest.mark.parametrize("output", ["runs.xlsx", "runs.json"])
+def test_compare_refuses_an_output_format_before_fitting_anything(table, tmp_path, capsys, output):
+    status, out, err = run(
+        ["compare", table, "--detectors", "IsolationForest", "--output", tmp_path / output],
+        capsys,
+    )
+    assert status == 2
+    assert "cannot tell the format" in err
+    assert out == ""
+
+
+def test_compare_refuses_a_plot_format_before_fitting_anything(table, tmp_path, capsys):
+    plot = tmp_path / "report.xlsx"
+    status, out, err = run(
+        ["compare", table, "--detectors", "IsolationForest", "--plot", plot], capsys
+    )
+    assert status == 2
+    assert "cannot write a figure" in err
+    assert out == ""
+
+
 def test_detect_rejects_a_score_file_without_rows(table, tmp_path, capsys):
     header_only = tmp_path / "empty.csv"
     pd.read_csv(table).head(0).to_csv(header_only, index=False)
@@ -379,6 +400,15 @@ def test_compare_series_writes_scores_and_plot(series_file, tmp_path, capsys):
     assert status == 0
     assert len(pd.read_csv(output)) == 200
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_compare_series_refuses_a_window_leaving_fewer_than_two_windows(series_file, capsys):
+    status, _, err = run(
+        ["compare-series", series_file, *SERIES_COLUMNS, "--window", "200", "--step", "5"],
+        capsys,
+    )
+    assert status == 2
+    assert "--window 200 leaves fewer than two windows" in err
 
 
 def test_compare_series_labels_json_without_entry_for_the_file_exits_2(series_file, capsys):

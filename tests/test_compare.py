@@ -273,6 +273,36 @@ def test_pyod_adapter_converts_pyod_conventions_to_scikit_learns():
     assert adapter.detector_.random_state == 4
 
 
+class FakePyODDetectorWithContamination(FakePyODDetector):
+    def __init__(self, random_state=None, contamination=0.1):
+        super().__init__(random_state)
+        self.contamination = contamination
+
+
+def test_pyod_adapter_sets_the_wrapped_models_contamination():
+    X = np.array([[0.5], [3.0], [1.0]])
+    adapter = PyODAdapter(FakePyODDetectorWithContamination(), contamination=0.3).fit(X)
+    assert adapter.detector_.contamination == 0.3
+
+
+class FailingDetector(BaseEstimator):
+    def fit(self, X, y=None):
+        raise RuntimeError("boom")
+
+    def score_samples(self, X):
+        return np.zeros(len(X))
+
+    def predict(self, X):
+        return np.ones(len(X), dtype=int)
+
+
+def test_a_failing_detector_is_named_with_its_seed(blobs):
+    X, y = blobs
+    with pytest.raises(RuntimeError, match="boom") as raised:
+        compare(X, y, {"iforest": IsolationForest(), "fails": FailingDetector()}, seeds=(3,))
+    assert "(raised by detector 'fails' on seed 3)" in raised.value.__notes__
+
+
 def test_default_dataset_has_benign_normals_and_ten_percent_malignant_anomalies():
     X, y = load_default_dataset()
     assert isinstance(X, pd.DataFrame)

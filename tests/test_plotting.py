@@ -8,7 +8,12 @@ from sklearn.ensemble import IsolationForest
 from sklearn.neighbors import LocalOutlierFactor
 
 from sklearn_gan_ad.compare import compare
-from sklearn_gan_ad.plotting import plot_comparison, plot_decision_boundary, plot_series
+from sklearn_gan_ad.plotting import (
+    _span_bounds,
+    plot_comparison,
+    plot_decision_boundary,
+    plot_series,
+)
 from sklearn_gan_ad.timeseries import Interval
 
 pytest.importorskip("matplotlib")
@@ -86,6 +91,34 @@ def test_plot_series_with_datetimes_and_one_panel_per_detector_writes_png(tmp_pa
         timestamps=timestamps,
     )
     assert_png(path)
+
+
+def test_a_one_timestamp_interval_at_the_last_timestamp_spans_one_spacing():
+    times = np.arange("2024-01-01T00:00", "2024-01-01T00:05", dtype="datetime64[m]")
+    start, end = _span_bounds(4, 4, times)
+    assert end - start == np.timedelta64(1, "m")
+
+
+def test_the_figure_format_follows_the_path_extension(tmp_path):
+    path = plot_series(np.sin(np.arange(50.0)), [(10, 12)], tmp_path / "series.pdf")
+    assert path.read_bytes()[:5] == b"%PDF-"
+
+
+def test_a_figure_format_matplotlib_cannot_write_is_refused_before_fitting(blobs, tmp_path):
+    class MustNotFit(IsolationForest):
+        def fit(self, X, y=None):
+            raise AssertionError("fitted before the path was checked")
+
+    with pytest.raises(ValueError, match="cannot write a figure as .*report.xlsx"):
+        plot_decision_boundary({"x": MustNotFit()}, blobs[0], tmp_path / "report.xlsx")
+
+
+@pytest.mark.parametrize("resolution", [1, 0, 2.5])
+def test_plot_decision_boundary_rejects_a_resolution_below_two_points(blobs, resolution, tmp_path):
+    with pytest.raises(ValueError, match="resolution"):
+        plot_decision_boundary(
+            {"iforest": IsolationForest()}, blobs[0], tmp_path / "b.png", resolution=resolution
+        )
 
 
 def test_plot_series_rejects_timestamps_of_another_length(tmp_path):
