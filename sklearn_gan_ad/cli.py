@@ -602,6 +602,7 @@ def _series_columns(frame, args):
             )
     pd = _import_pandas()
     raw_times = frame[args.timestamp_column]
+    zone = None
     if _is_numeric(raw_times):
         times = raw_times.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
@@ -613,7 +614,9 @@ def _series_columns(frame, args):
                 f"are neither numbers nor dates ({exc})"
             ) from None
         if parsed.dt.tz is not None:
-            # numpy datetimes are naive; UTC keeps the order of aware timestamps
+            # numpy datetimes are naive; UTC keeps the order of aware timestamps,
+            # and the zone is kept to read labels and write times in it
+            zone = parsed.dt.tz
             parsed = parsed.dt.tz_convert(None)
         times = parsed.to_numpy()
     if pd.isna(times).any():
@@ -629,17 +632,34 @@ def _series_columns(frame, args):
             f"(dtype {frame[args.value_column].dtype})"
         )
     values, _, _ = _numeric_features(frame[[args.value_column]], args.file)
-    return times, values[:, 0]
+    return times, values[:, 0], zone
 
 
-def _to_timestamp(text, times):
+def _to_timestamp(text, times, zone=None):
+    """A label bound as the series' times are held: naive UTC for time-zone-aware series.
+
+    A bound without a zone is read in the series' own zone.
+    """
     pd = _import_pandas()
-    if np.issubdtype(times.dtype, np.datetime64):
-        return pd.Timestamp(text).to_datetime64()
-    return float(text)
+    if not np.issubdtype(times.dtype, np.datetime64):
+        return float(text)
+    stamp = pd.Timestamp(text)
+    if zone is not None and stamp.tzinfo is None:
+        stamp = stamp.tz_localize(zone)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp.to_datetime64()
 
 
-def _windows_from_json(path, series_file, times):
+def _in_zone(times, zone):
+    """Naive UTC datetimes back in the series' zone (unchanged without one)."""
+    if zone is None:
+        return times
+    pd = _import_pandas()
+    return pd.Series(times).dt.tz_localize("UTC").dt.tz_convert(zone)
+
+
+def _windows_from_json(path, series_file, times, zone=None):
     """Inclusive index intervals of the labelled windows in a JSON file."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"no such file: {path}")
@@ -665,7 +685,7 @@ def _windows_from_json(path, series_file, times):
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
             raise ValueError(f"window {i} of {path} is not a [start, end] pair: {pair!r}")
         try:
-            start, end = (_to_timestamp(str(bound), times) for bound in pair)
+            start, end = (_to_timestamp(str(bound), times, zone) for bound in pair)
         except (ValueError, TypeError):
             raise ValueError(
                 f"window {i} of {path} has bounds that are not timestamps: {pair!r}"
@@ -689,8 +709,10 @@ def _windows_from_labels(labels):
     )
 
 
-def _format_time(value):
+def _format_time(value, zone=None):
     if isinstance(value, np.datetime64):
+        if zone is not None:
+            return str(_in_zone(np.array([value]), zone).iloc[0].floor("s"))
         return str(value.astype("datetime64[s]")).replace("T", " ")
     return f"{value:g}"
 
@@ -700,10 +722,10 @@ def _run_compare_series(args, out, err):
     _check_table_output(args.output)
     _check_plot_output(args.plot)
     frame = _read_table(args.file)
-    times, values = _series_columns(frame, args)
+    times, values, zone = _series_columns(frame, args)
     true_windows = None
     if args.labels is not None:
-        true_windows = _windows_from_json(args.labels, args.file, times)
+        true_windows = _windows_from_json(args.labels, args.file, times, zone)
     elif args.label_column is not None:
         true_windows = _windows_from_labels(_label_column(frame, args.label_column, args.file))
     if args.window > len(values) - 1:
@@ -753,7 +775,7 @@ def _run_compare_series(args, out, err):
         ),
         file=out,
     )
-    rows, found, columns = [], {}, {"timestamp": times, "value": values}
+    rows, found, columns = [], {}, {"timestamp": _in_zone(times, zone), "value": values}
     for name, detector in detectors.items():
         started = time.perf_counter()
         intervals, scores = detect_intervals(values, detector, window=args.window, step=args.step)
@@ -781,8 +803,8 @@ def _run_compare_series(args, out, err):
         print(f"\n{name}: {len(intervals)} intervals", file=out)
         for interval in intervals[:_MAX_INTERVALS_SHOWN]:
             print(
-                f"  {_format_time(times[interval.start])} to "
-                f"{_format_time(times[interval.end])}  severity {interval.severity:.2f}",
+                f"  {_format_time(times[interval.start], zone)} to "
+                f"{_format_time(times[interval.end], zone)}  severity {interval.severity:.2f}",
                 file=out,
             )
         if len(intervals) > _MAX_INTERVALS_SHOWN:

@@ -411,6 +411,36 @@ def test_compare_series_refuses_a_window_leaving_fewer_than_two_windows(series_f
     assert "--window 200 leaves fewer than two windows" in err
 
 
+def test_compare_series_reads_labels_and_writes_times_in_the_series_time_zone(
+    series_file, tmp_path, capsys
+):
+    frame = pd.read_csv(series_file)
+    zoned = frame.assign(
+        timestamp=pd.to_datetime(frame["timestamp"]).dt.tz_localize("Europe/Paris")
+    )
+    zoned_file = tmp_path / "zoned.csv"
+    zoned.to_csv(zoned_file, index=False)
+    for path, output in ((series_file, "naive.csv"), (zoned_file, "zoned_scores.csv")):
+        status, _, _ = run(
+            [
+                "compare-series",
+                path,
+                *SERIES_COLUMNS,
+                *FAST_SERIES,
+                "--labels",
+                tmp_path / "list.json",
+                "--output",
+                tmp_path / output,
+            ],
+            capsys,
+        )
+        assert status == 0
+    naive, aware = pd.read_csv(tmp_path / "naive.csv"), pd.read_csv(tmp_path / "zoned_scores.csv")
+    # the same wall-clock label bounds select the same timestamps
+    np.testing.assert_array_equal(aware["label"], naive["label"])
+    assert aware["timestamp"][0] == str(zoned["timestamp"][0])
+
+
 def test_compare_series_labels_json_without_entry_for_the_file_exits_2(series_file, capsys):
     other = series_file.parent / "other.json"
     other.write_text(json.dumps({"realKnownCause/elsewhere.csv": []}))
