@@ -79,6 +79,8 @@ def save(detector, path: str | os.PathLike) -> None:
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(detector)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{os.fspath(path)!r} is a folder; save() needs a file path")
     fitted = {
         name: _to_json_value(getattr(detector, name))
         for name in _FITTED_SCALARS
@@ -145,11 +147,15 @@ def load(path: str | os.PathLike):
     Raises
     ------
     FileNotFoundError
-        If there is no file at ``path``.
+        If there is no file at ``path`` (``IsADirectoryError``, a subclass of
+        ``OSError``, if it is a folder).
     ValueError
         If the file is not a safe-format model (for example a pickle that
-        would run code), or was written by an incompatible format version.
+        would run code), was written by an incompatible format version, or
+        its parts do not fit together (an edited or damaged file).
     """
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{os.fspath(path)!r} is a folder, not a model file")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no sklearn-gan-ad model file at {os.fspath(path)!r}")
     try:
@@ -159,17 +165,28 @@ def load(path: str | os.PathLike):
             f"{path} is not a safe sklearn-gan-ad model file and was not loaded "
             f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
         ) from None
-    if not isinstance(payload, dict) or "metadata" not in payload:
+    if not isinstance(payload, dict) or not isinstance(payload.get("metadata"), str):
         raise ValueError(f"{path} is not a sklearn-gan-ad model file")
-    metadata = json.loads(payload["metadata"])
-    if metadata.get("format") != FORMAT_NAME:
+    try:
+        metadata = json.loads(payload["metadata"])
+    except json.JSONDecodeError:
+        raise ValueError(f"{path} is not a sklearn-gan-ad model file") from None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
         raise ValueError(f"{path} is not a sklearn-gan-ad model file")
     if metadata.get("format_version") not in _READABLE_VERSIONS:
         raise ValueError(
             f"{path} uses model format version {metadata.get('format_version')}; this "
             f"version of sklearn-gan-ad reads versions {', '.join(map(str, _READABLE_VERSIONS))}"
         )
-    return _rebuild(metadata, payload)
+    try:
+        return _rebuild(metadata, payload)
+    except (KeyError, TypeError, AttributeError, RuntimeError, ValueError) as error:
+        # an edited or damaged file: its parts do not fit together
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(
+            f"{path} is not a consistent sklearn-gan-ad model file and was not loaded "
+            f"({type(error).__name__}: {message})"
+        ) from None
 
 
 def _rebuild(metadata, payload):
@@ -185,6 +202,7 @@ def _rebuild(metadata, payload):
     if "hidden_layer_sizes" in params:
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     detector = cls(**params)
+    detector._validate_params()  # the values the class would accept at fit
     for name, value in metadata["fitted"].items():
         setattr(
             detector,
@@ -206,6 +224,12 @@ def _rebuild(metadata, payload):
     detector.scorer_ = scorer
 
     model_shape = detector._model_shape(detector.n_features_in_)
+    for name in ("input_mean_", "input_scale_"):
+        if getattr(detector, name).shape != model_shape[-1:]:
+            raise ValueError(
+                f"{name} has shape {getattr(detector, name).shape}, but the detector was "
+                f"fitted on samples of shape {model_shape}"
+            )
     # any seed: the weights drawn here are replaced by the saved ones, and a
     # seeded draw leaves the caller's global generator as it was
     net = detector._make_net(

@@ -1,5 +1,6 @@
 """Bad input, hard data, training faults, reproducibility and safe persistence."""
 
+import json
 import pickle
 import subprocess
 import sys
@@ -381,6 +382,43 @@ def test_loading_a_crafted_pickle_is_refused_without_running_it(tmp_path, capsys
     with pytest.raises(ValueError, match="not a safe sklearn-gan-ad model file"):
         load(path)
     assert "this must never run" not in capsys.readouterr().out
+
+
+def _saved_with(tmp_path, edit):
+    """A saved model file whose metadata ``edit(metadata)`` changed in place."""
+    fitted_detector().save(tmp_path / "model.pt")
+    payload = torch.load(tmp_path / "model.pt", weights_only=True)
+    metadata = json.loads(payload["metadata"])
+    edit(metadata)
+    payload["metadata"] = json.dumps(metadata)
+    torch.save(payload, tmp_path / "edited.pt")
+    return tmp_path / "edited.pt"
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m: m["fitted"].update(n_features_in_=5),
+        lambda m: m.update({"class": "LSTMGANAnomalyDetector"}),
+        lambda m: m.update({"class": "Foo"}),
+        lambda m: m.pop("scorer"),
+        lambda m: m["params"].update(epochs=-3),
+    ],
+    ids=["feature-count", "other-class", "unknown-class", "no-scorer", "invalid-param"],
+)
+def test_loading_an_edited_model_file_raises_a_value_error_saying_so(tmp_path, edit):
+    with pytest.raises(ValueError, match="not a consistent sklearn-gan-ad model file"):
+        load(_saved_with(tmp_path, edit))
+
+
+def test_saving_to_a_folder_raises_naming_it(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        fitted_detector().save(tmp_path)
+
+
+def test_loading_a_folder_raises_naming_it(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        load(tmp_path)
 
 
 def test_loading_a_missing_file_raises_file_not_found_naming_the_path(tmp_path):

@@ -921,6 +921,15 @@ def test_smooth_scores_of_width_one_is_a_new_array():
     assert scores[0] == 1.0
 
 
+@pytest.mark.parametrize("z", [0.1, 0.5, 0.9])
+def test_find_intervals_flags_nothing_in_a_constant_stretch_whatever_z(z):
+    scores = np.r_[np.full(300, 0.1), np.random.RandomState(1).rand(300)]
+
+    intervals = find_intervals(scores, z=z, local_window=100, local_step=10)
+
+    assert all(i.start >= 200 for i in intervals)
+
+
 @pytest.mark.parametrize("size", [1e160, 1e300])
 def test_find_intervals_flags_scores_too_large_for_a_plain_z_score(size):
     scores = np.r_[np.zeros(50), size, np.zeros(50)]
