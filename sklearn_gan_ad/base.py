@@ -32,6 +32,7 @@ from ._threads import (
     for_each_in_threads,
     torch_threads,
 )
+from .callbacks import TrainingDivergedError
 from .networks.members import with_member_axis
 from .scoring import EnsembleScorer, ScoreCombiner, squared_norm_atypicality
 from .training import AdversarialNet
@@ -489,6 +490,14 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             )
         scorer = EnsembleScorer(self._score_weights()).fit(components)
         train_scores = -scorer.transform(components)
+        if not np.isfinite(train_scores).all():
+            # the divergence guard restores finite weights; this is the last
+            # line before a detector whose every score and threshold is NaN
+            raise TrainingDivergedError(
+                "training left non-finite scores on the training data; lower "
+                "learning_rate, use adversarial_loss='wasserstein', or check the input "
+                "for extreme values"
+            )
         if self.contamination == "auto":
             offset = max(
                 -AUTO_THRESHOLD, float(np.percentile(train_scores, 100.0 - AUTO_MIN_PERCENTILE))
@@ -876,7 +885,12 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             names=() if name == "element_errors" else (name,),
             keep_elements=name == "element_errors",
         )
-        return np.mean([member[name] for member in members], axis=0)
+        # summed in place, in member order, as np.mean sums: stacking the
+        # members' arrays would hold a second copy of every member's values
+        total = members[0][name].copy()
+        for member in members[1:]:
+            total += member[name]
+        return total / len(members)
 
     def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:
         """Normality score of each sample: higher means more normal.

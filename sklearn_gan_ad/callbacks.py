@@ -87,15 +87,27 @@ class DivergenceGuard(Callback):
 
     def on_train_begin(self, net, **kwargs):
         self.retries_ = 0
+        self.good_epochs_ = 0
         self.good_state_ = snapshot_state(net)
 
     def _losses_finite(self, net):
         row = net.history[-1]
         return all(math.isfinite(row[key]) for key in self.monitor if key in row)
 
+    @staticmethod
+    def _weights_finite(net):
+        # the losses are those before each step: the epoch's last update can
+        # leave non-finite weights behind finite losses
+        return all(
+            bool(torch.isfinite(param).all())
+            for name in net._modules
+            for param in getattr(net, name + "_").parameters()
+        )
+
     def on_epoch_end(self, net, **kwargs):
-        if self._losses_finite(net):
+        if self._losses_finite(net) and self._weights_finite(net):
             self.good_state_ = snapshot_state(net, into=self.good_state_)
+            self.good_epochs_ += 1
             return
         self.retries_ += 1
         net.history.record("diverged", True)
@@ -106,13 +118,29 @@ class DivergenceGuard(Callback):
                 "learning_rate, use adversarial_loss='wasserstein', or check the input "
                 "for extreme values"
             )
+        # the snapshot holds the learning rates of its epoch: each recovery
+        # lowers the rates in use, not the snapshot's, by lr_factor
+        rates = {
+            name: [group["lr"] for group in getattr(net, name + "_").param_groups]
+            for name in net._optimizers
+        }
         restore_state(net, self.good_state_)
         # the optimizers may now hold the snapshot's tensors as their own state:
         # the next snapshot must not write into them
         self.good_state_ = snapshot_state(net)
-        for name in net._optimizers:
-            for group in getattr(net, name + "_").param_groups:
-                group["lr"] *= self.lr_factor
+        for name, previous in rates.items():
+            for group, rate in zip(getattr(net, name + "_").param_groups, previous):
+                group["lr"] = rate * self.lr_factor
+
+    def on_train_end(self, net, **kwargs):
+        if self.retries_ and not self.good_epochs_:
+            raise TrainingDivergedError(
+                f"no epoch of training ended with finite losses and weights "
+                f"({self.retries_} recoveries, the learning rates lowered by "
+                f"{self.lr_factor} each time): the networks were left untrained; lower "
+                "learning_rate, use adversarial_loss='wasserstein', or check the input "
+                "for extreme values"
+            )
 
 
 class EarlyStopping(Callback):

@@ -188,6 +188,62 @@ def test_a_fit_that_keeps_diverging_stops_with_advice(monkeypatch):
         GANAnomalyDetector(**{**FAST, "epochs": 6}).fit(X)
 
 
+def test_weights_left_non_finite_by_an_epochs_last_step_are_recovered(monkeypatch):
+    from sklearn_gan_ad import training
+
+    update = training.AdversarialNet._generator_update
+    steps_per_epoch = 2  # 100 rows in batches of 64
+    calls = []
+
+    def poisoning_the_first_epochs_last_step(self, x):
+        result = update(self, x)
+        calls.append(1)
+        if len(calls) == steps_per_epoch:  # after the losses of that step were taken
+            with torch.no_grad():
+                self.generator_.head.weight[0].fill_(float("nan"))
+        return result
+
+    monkeypatch.setattr(
+        training.AdversarialNet, "_generator_update", poisoning_the_first_epochs_last_step
+    )
+    detector = GANAnomalyDetector(
+        **{**FAST, "epochs": 4, "n_estimators": 2, "batch_size": 64, "prune_threshold": None}
+    ).fit(X)
+    assert detector.net_.history[0, "diverged"]
+    assert np.all(np.isfinite(detector.score_samples(X)))
+
+
+def test_each_recovery_lowers_the_learning_rates_in_use(monkeypatch):
+    from sklearn_gan_ad import training
+
+    losses = iter([float("nan")] * 2 + [1.0] * 10)
+    reconstruction_loss = training.AdversarialNet.reconstruction_loss
+
+    def nan_in_the_first_two_epochs(self, *args, **kwargs):
+        loss = reconstruction_loss(self, *args, **kwargs)
+        return loss * next(losses) if self.history[-1, "epoch"] <= 2 else loss
+
+    monkeypatch.setattr(training.AdversarialNet, "reconstruction_loss", nan_in_the_first_two_epochs)
+    detector = GANAnomalyDetector(
+        **{**FAST, "epochs": 3, "learning_rate": 1e-3, "batch_size": 100, "prune_threshold": None}
+    ).fit(X)
+    assert detector.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3 * 0.5**2)
+
+
+def test_a_fit_whose_every_epoch_diverged_raises_instead_of_returning_untrained_networks(
+    monkeypatch,
+):
+    from sklearn_gan_ad import training
+
+    monkeypatch.setattr(
+        training.AdversarialNet,
+        "reconstruction_loss",
+        lambda self, *args, **kwargs: torch.tensor(float("nan")),
+    )
+    with pytest.raises(TrainingDivergedError, match="no epoch of training ended"):
+        GANAnomalyDetector(**{**FAST, "epochs": 3}).fit(X)
+
+
 def test_keyboard_interrupt_leaves_the_previous_fit_intact(monkeypatch):
     from sklearn_gan_ad import training
 
