@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from sklearn_gan_ad import LSTMGANAnomalyDetector
 from sklearn_gan_ad.base import signal_rank
@@ -91,6 +92,22 @@ def test_reconstructed_windows_keep_the_layout_and_units_of_multichannel_input()
         per_channel.reshape(len(flat), -1).mean(axis=1),
         detector.reconstruction_error(flat),
         rtol=1e-9,
+    )
+
+
+def test_principal_directions_of_fewer_windows_than_steps_are_the_covariances():
+    from sklearn_gan_ad.networks.recurrent import _principal_directions
+
+    rng = np.random.RandomState(0)
+    rows = rng.normal(size=(40, 3)) @ rng.normal(size=(3, 120)) + 0.01 * rng.normal(size=(40, 120))
+    centred = torch.from_numpy(rows - rows.mean(axis=0))
+    variances, directions = _principal_directions(centred)
+    reference_variances, reference = np.linalg.eigh(centred.numpy().T @ centred.numpy() / 40)
+    reference_variances, reference = reference_variances[::-1], reference[:, ::-1]
+    np.testing.assert_allclose(variances[:3].numpy(), reference_variances[:3], rtol=1e-9)
+    # the same directions up to sign
+    np.testing.assert_allclose(
+        np.abs(directions[:, :3].numpy().T @ reference[:, :3]), np.eye(3), atol=1e-9
     )
 
 

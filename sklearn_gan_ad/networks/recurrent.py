@@ -91,10 +91,9 @@ class LSTMEncoder(nn.Module):
         flat = x.flatten(1).double()
         mean = flat.mean(dim=0)
         centred = flat - mean
-        variances, directions = torch.linalg.eigh(centred.T @ centred / len(flat))
-        # eigh sorts ascending; a direction's sign is fixed by its largest entry,
-        # so that the start does not depend on the eigen solver's choice
-        variances, directions = variances.flip(0), directions.flip(1)
+        variances, directions = _principal_directions(centred)
+        # a direction's sign is fixed by its largest entry, so that the start
+        # does not depend on the eigen solver's choice
         signs = torch.sign(directions.gather(0, directions.abs().argmax(dim=0, keepdim=True)))
         directions = directions * torch.where(signs == 0, 1.0, signs)
         # directions of no variance (beyond the windows' rank, up to rounding)
@@ -115,6 +114,26 @@ class LSTMEncoder(nn.Module):
         for head in (self.head, generator.head):
             head.weight.zero_()
             head.bias.zero_()
+
+
+def _principal_directions(centred):
+    """Variances (descending) and unit principal directions of centred rows.
+
+    The smaller of the covariance (features²) and the rows' Gram matrix
+    (rows²) is decomposed: for few long windows the Gram matrix is far smaller,
+    and its eigenvector ``u`` of eigenvalue ``λ`` gives the direction
+    ``Xᵀu / sqrt(n λ)`` of the same variance.
+    """
+    n_rows, n_features = centred.shape
+    if n_rows >= n_features:
+        variances, directions = torch.linalg.eigh(centred.T @ centred / n_rows)
+    else:
+        variances, vectors = torch.linalg.eigh(centred @ centred.T / n_rows)
+        norms = (n_rows * variances.clamp(min=0)).sqrt()
+        # directions of no variance stay (near) zero; they get no code
+        directions = (centred.T @ vectors) / torch.where(norms > 0, norms, 1.0)
+    # eigh sorts ascending
+    return variances.flip(0), directions.flip(1)
 
 
 class LSTMDecoder(nn.Module):
