@@ -176,7 +176,9 @@ def test_a_diverging_fit_recovers_with_a_lower_learning_rate():
     assert np.all(np.isfinite(detector.score_samples(X)))
 
 
-def test_a_fit_that_keeps_diverging_stops_with_advice(monkeypatch):
+@pytest.fixture
+def always_nan_loss(monkeypatch):
+    """Every reconstruction loss of training is NaN."""
     from sklearn_gan_ad import training
 
     monkeypatch.setattr(
@@ -184,6 +186,9 @@ def test_a_fit_that_keeps_diverging_stops_with_advice(monkeypatch):
         "reconstruction_loss",
         lambda self, *args, **kwargs: torch.tensor(float("nan")),
     )
+
+
+def test_a_fit_that_keeps_diverging_stops_with_advice(always_nan_loss):
     with pytest.raises(TrainingDivergedError, match="lower learning_rate"):
         GANAnomalyDetector(**{**FAST, "epochs": 6}).fit(X)
 
@@ -231,15 +236,8 @@ def test_each_recovery_lowers_the_learning_rates_in_use(monkeypatch):
 
 
 def test_a_fit_whose_every_epoch_diverged_raises_instead_of_returning_untrained_networks(
-    monkeypatch,
+    always_nan_loss,
 ):
-    from sklearn_gan_ad import training
-
-    monkeypatch.setattr(
-        training.AdversarialNet,
-        "reconstruction_loss",
-        lambda self, *args, **kwargs: torch.tensor(float("nan")),
-    )
     with pytest.raises(TrainingDivergedError, match="no epoch of training ended"):
         GANAnomalyDetector(**{**FAST, "epochs": 3}).fit(X)
 
