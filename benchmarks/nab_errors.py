@@ -91,6 +91,7 @@ from scipy import stats  # noqa: E402
 
 from sklearn_gan_ad import LSTMGANAnomalyDetector  # noqa: E402
 from sklearn_gan_ad.timeseries import (  # noqa: E402
+    _default_interval_rule,
     detect_intervals,
     find_intervals,
     intervals_to_labels,
@@ -237,7 +238,7 @@ def run_series(subset, key, values, true, seed, window):
     rows = []
     for kind, timestamp_scores in scores.items():
         # the package's default rule, as detect_intervals applies it to window scores
-        predicted = find_intervals(timestamp_scores, z=2.0, min_gap=2 * window, local_window=n)
+        predicted = find_intervals(timestamp_scores, **_default_interval_rule(window, n))
         rows.append(
             {
                 "subset": subset,

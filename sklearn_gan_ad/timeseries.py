@@ -977,14 +977,14 @@ def detect_intervals(
     if smooth == "auto":
         smooth = max(1, window // 4) if scores == "step" else 1
     timestamp_scores = smooth_scores(timestamp_scores, smooth)
-    interval_kwargs = {
-        "z": 2.0,
-        "min_gap": 2 * window,
-        "local_window": n_timestamps,
-        **interval_kwargs,
-    }
+    interval_kwargs = {**_default_interval_rule(window, n_timestamps), **interval_kwargs}
     intervals = find_intervals(timestamp_scores, **interval_kwargs)
     return intervals, timestamp_scores
+
+
+def _default_interval_rule(window, n_timestamps):
+    """The :func:`find_intervals` settings :func:`detect_intervals` uses unless told otherwise."""
+    return {"z": 2.0, "min_gap": 2 * window, "local_window": n_timestamps}
 
 
 def smooth_scores(scores: ArrayLike, width: int) -> NDArray[np.float64]:
