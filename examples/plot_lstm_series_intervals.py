@@ -11,11 +11,12 @@ it:
 
 1. :func:`~sklearn_gan_ad.timeseries.make_windows` cuts the series into
    overlapping windows (``window`` long, one every ``step`` timestamps);
-2. the detector scores every time step of every window
-   (:meth:`~sklearn_gan_ad.LSTMGANAnomalyDetector.feature_scores`, the squared
-   reconstruction error per step);
+2. the detector scores every window
+   (:meth:`~sklearn_gan_ad.LSTMGANAnomalyDetector.score_samples`; with
+   ``scores="step"``, every time step of every window instead, through
+   :meth:`~sklearn_gan_ad.LSTMGANAnomalyDetector.feature_scores`);
 3. :func:`~sklearn_gan_ad.timeseries.windows_to_timestamps` combines the
-   overlapping windows into one score per timestamp (median by default);
+   overlapping windows into one score per timestamp (their mean by default);
 4. :func:`~sklearn_gan_ad.timeseries.find_intervals` thresholds those scores
    and returns the contiguous anomalous stretches as
    :class:`~sklearn_gan_ad.timeseries.Interval` tuples.

@@ -231,12 +231,18 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         return self.batch_size * int(np.prod(model_shape)) * latent_dim * 16
 
     def _validate_input(self, X, reset):
-        """Check X at the public boundary; returns a float 2-D array."""
+        """Check X at the public boundary; returns a C-ordered float 2-D array.
+
+        C order because the sums over a row's features (and torch's kernels)
+        add in an order that follows the memory layout: a Fortran-ordered
+        array, e.g. from a DataFrame, would score in different last bits.
+        """
         return validate_data(
             self,
             X,
             reset=reset,
             dtype=[np.float64, np.float32],
+            order="C",
             ensure_min_samples=2 if reset else 1,
         )
 
@@ -303,13 +309,15 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         return value
 
     def _score_weights(self):
+        # Python floats: a weight from a numpy search grid (np.int64, np.float32)
+        # must score the same and be storable by save()
         reconstruction = self._reconstruction_component
         combined = {
             reconstruction: 1.0,
-            "discriminator": self._resolved("discriminator_weight"),
-            self._latent_component: self._resolved("latent_weight"),
+            "discriminator": float(self._resolved("discriminator_weight")),
+            self._latent_component: float(self._resolved("latent_weight")),
         }
-        neighbour_weight = self._resolved("neighbour_weight")
+        neighbour_weight = float(self._resolved("neighbour_weight"))
         if neighbour_weight:
             # only named when used: the scorer of a detector without it stays
             # exactly what it was before the component existed
@@ -339,7 +347,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
 
         Accumulating in float64 per chunk avoids a full float64 copy of
         float32 input. The sums run on each column divided by the power of two
-        nearest its largest magnitude: the squares of values beyond about
+        at or below its largest magnitude: the squares of values beyond about
         1e154 overflow and those below 1e-154 underflow, and a power of two
         rescales exactly, so the result is the same bits wherever neither
         happens — scores do not depend on the data's units.
@@ -347,7 +355,9 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         largest = 0.0
         for flat in self._feature_rows(X):
             largest = np.maximum(largest, np.abs(flat).max(axis=0))
-        magnitude = np.ldexp(1.0, np.frexp(largest)[1])
+        # the power of two at or below the largest magnitude: 2**1023 for the
+        # largest floats, where the next one up would be inf
+        magnitude = np.ldexp(0.5, np.frexp(largest)[1])
         total, total_sq, count = 0.0, 0.0, 0
         for flat in self._feature_rows(X):
             total = total + (flat / magnitude).sum(axis=0)
@@ -364,6 +374,10 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         eps = np.finfo(np.float64).eps
         constant = variance <= count * eps * variance + (count * eps * mean) ** 2
         scale = np.sqrt(variance) * magnitude
+        # a spread below the smallest normal float64 (values of ~1e-308 and
+        # less) cannot be divided by without losing every digit: such a
+        # column is taken as constant too
+        constant |= scale < np.finfo(np.float64).tiny
         scale[constant] = 1.0
         return mean * magnitude, scale
 
@@ -895,9 +909,12 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
     def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:
         """Normality score of each sample: higher means more normal.
 
-        The reconstruction error ``||x - G(E(x))||^2`` and/or the critic's feature
-        residual, each standardised on the training data, combined per ``anomaly_score``
-        and negated (scikit-learn's convention, as in ``IsolationForest``).
+        The components ``anomaly_score`` selects — the reconstruction error
+        ``||x - G(E(x))||^2``, the critic's feature residual, the latent term
+        and the neighbour distance, weighted by ``discriminator_weight``,
+        ``latent_weight`` and ``neighbour_weight`` — each standardised on the
+        training data, summed and negated (scikit-learn's convention, as in
+        ``IsolationForest``); the ensemble's members are averaged.
 
         Parameters
         ----------

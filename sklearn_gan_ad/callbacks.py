@@ -76,6 +76,27 @@ class DivergenceGuard(Callback):
     last good state is restored and every learning rate multiplied by
     ``lr_factor``. After ``max_retries`` recoveries a
     :class:`TrainingDivergedError` says what to change.
+
+    Every detector runs one with the defaults; one passed in ``callbacks``
+    replaces it.
+
+    Parameters
+    ----------
+    lr_factor : float, default=0.5
+        Factor applied to every optimizer's learning rates at each recovery.
+    max_retries : int, default=3
+        Recoveries allowed before training stops with
+        :class:`TrainingDivergedError`.
+    monitor : tuple of str, default=("train_loss", "critic_loss", "generator_loss")
+        History keys of the epoch checked for finite values (those the epoch
+        recorded; missing keys are skipped). The weights are checked too.
+
+    Attributes
+    ----------
+    retries_ : int
+        Recoveries made in the current fit.
+    good_epochs_ : int
+        Epochs of the current fit that ended with finite losses and weights.
     """
 
     def __init__(

@@ -220,7 +220,7 @@ def _build_parser():
         "--epochs",
         type=_positive_int,
         metavar="N",
-        help="training epochs of a GAN detector (default: 'auto')",
+        help="training epochs of a GAN detector (default: the detector's own, 15 for GANAnomalyDetector)",
     )
     detect.add_argument(
         "--seed", type=int, default=0, metavar="S", help="random_state of the detector (default: 0)"

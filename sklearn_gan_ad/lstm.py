@@ -387,25 +387,28 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
     def _resolved_patch_length(self, window_length):
         if self.patch_length == "auto":
             return max(1, round(window_length / self._recurrent_steps))
-        return min(self.patch_length, window_length)
+        return int(min(self.patch_length, window_length))
 
     def _network_specs(self, model_shape, latent_dim):
         window_length, n_channels = model_shape
+        # torch's LSTM takes Python ints only; a search grid built with
+        # np.arange or scipy.stats.randint hands numpy integers
+        hidden_size = int(self.hidden_size)
         recurrent = dict(
             n_channels=n_channels,
             latent_dim=latent_dim,
             window_length=window_length,
-            hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
+            hidden_size=hidden_size,
+            num_layers=int(self.num_layers),
             patch_length=self._resolved_patch_length(window_length),
         )
         return {
             "module": (LSTMEncoder, {**recurrent, "linear_start": self._resolved("linear_start")}),
             "generator": (LSTMDecoder, recurrent),
-            "critic_x": (WindowCritic, dict(n_channels=n_channels, hidden_size=self.hidden_size)),
+            "critic_x": (WindowCritic, dict(n_channels=n_channels, hidden_size=hidden_size)),
             "critic_z": (
                 LatentCritic,
-                dict(latent_dim=latent_dim, hidden_layer_sizes=(self.hidden_size,)),
+                dict(latent_dim=latent_dim, hidden_layer_sizes=(hidden_size,)),
             ),
         }
 

@@ -367,7 +367,14 @@ def windows_to_timestamps(
                 )
         window = values.shape[1]
     elif window is None:
+        # inferred: the last window ends at the last timestamp
         window = n_timestamps - int(starts_arr.max())
+        if window < 1:
+            bad = int(starts_arr.argmax())
+            raise ValueError(
+                f"starts[{bad}]={int(starts_arr[bad])} is outside a series of "
+                f"{n_timestamps} timestamps."
+            )
     window = _check_int(window, "window", min_value=1)
 
     if starts_arr.min() < 0 or starts_arr.max() + window > n_timestamps:
@@ -831,6 +838,28 @@ def timestamp_scores_metrics(scores: ArrayLike, labels: ArrayLike) -> dict[str, 
 # ---------------------------------------------------------------------------
 
 
+def _declared_channel_counts(detector):
+    """``(parameter name, value)`` of every integer ``n_channels`` the detector declares.
+
+    Its own parameter, or a nested one (``lstmgananomalydetector__n_channels`` in a
+    Pipeline, ``estimator__n_channels`` in a search), so that a wrapped detector is
+    checked like a bare one.
+    """
+    params = {}
+    get_params = getattr(detector, "get_params", None)
+    if callable(get_params):
+        params = get_params(deep=True)
+    elif hasattr(detector, "n_channels"):
+        params = {"n_channels": detector.n_channels}
+    return [
+        (name, value)
+        for name, value in params.items()
+        if (name == "n_channels" or name.endswith("__n_channels"))
+        and isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+    ]
+
+
 def detect_intervals(
     series,
     detector,
@@ -944,13 +973,13 @@ def detect_intervals(
     n_timestamps = int(starts[-1]) + window
     n_windows = windows.shape[0]
     n_channels = 1 if windows.ndim == 2 else windows.shape[2]
-    expected_channels = getattr(detector, "n_channels", None)
-    if isinstance(expected_channels, numbers.Integral) and expected_channels != n_channels:
+    for name, expected_channels in _declared_channel_counts(detector):
         # flattened, the windows would pass for univariate windows of another length
-        raise ValueError(
-            f"the series has {n_channels} channel(s) but detector.n_channels="
-            f"{expected_channels}; set n_channels={n_channels} on the detector."
-        )
+        if expected_channels != n_channels:
+            raise ValueError(
+                f"the series has {n_channels} channel(s) but the detector's {name}="
+                f"{expected_channels}; set {name}={n_channels}."
+            )
     X = windows.reshape(n_windows, -1)
 
     if fit:

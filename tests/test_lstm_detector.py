@@ -63,6 +63,14 @@ def test_wrong_window_length_at_predict_time_names_both_lengths(windows, fitted)
         fitted.predict(windows[:, :20])
 
 
+def test_numpy_integer_network_sizes_from_a_search_grid_train_like_python_ints(windows):
+    sizes = dict(hidden_size=8, num_layers=1, patch_length=5, epochs=2, random_state=0)
+    as_numpy = {name: np.int64(value) for name, value in sizes.items()}
+    expected = LSTMGANAnomalyDetector(**sizes).fit(windows).score_samples(windows)
+    scores = LSTMGANAnomalyDetector(**as_numpy).fit(windows).score_samples(windows)
+    np.testing.assert_array_equal(scores, expected)
+
+
 def test_columns_not_a_multiple_of_n_channels_are_rejected(windows):
     with pytest.raises(ValueError, match="not a multiple of n_channels=2"):
         LSTMGANAnomalyDetector(n_channels=2, epochs=1).fit(windows[:, :25])

@@ -146,6 +146,31 @@ def test_scores_do_not_depend_on_the_units_of_the_data(unit):
     np.testing.assert_allclose(rescaled, reference, rtol=1e-5, atol=1e-6)
 
 
+def test_a_column_reaching_the_largest_floats_fits_to_finite_scores():
+    data = X.copy()
+    data[0, 0] = 1.7e308
+    scores = GANAnomalyDetector(**FAST).fit(data).score_samples(data)
+    assert np.all(np.isfinite(scores))
+    assert scores[0] == scores.min()
+
+
+def test_a_column_of_subnormal_spread_is_taken_as_constant():
+    data = np.column_stack([X, 5e-324 * (np.arange(len(X)) % 2)])
+    detector = GANAnomalyDetector(**FAST).fit(data)
+    assert detector.input_scale_[-1] == 1.0
+    assert np.all(np.isfinite(detector.score_samples(data)))
+
+
+def test_fortran_ordered_input_fits_and_scores_the_same_bits_as_c_ordered():
+    # a DataFrame's values are usually Fortran-ordered
+    reference = fitted_detector()
+    fortran = GANAnomalyDetector(**FAST).fit(np.asfortranarray(X))
+    np.testing.assert_array_equal(fortran.score_samples(X), reference.score_samples(X))
+    np.testing.assert_array_equal(
+        reference.score_samples(np.asfortranarray(X)), reference.score_samples(X)
+    )
+
+
 def test_extreme_test_values_still_get_finite_scores():
     scores = fitted_detector().score_samples(np.full((2, 4), 1e30))
     assert np.all(np.isfinite(scores))
@@ -405,6 +430,16 @@ def test_numpy_scalar_parameters_from_a_grid_survive_save_and_load(tmp_path):
     detector.save(tmp_path / "model.pt")
     restored = load(tmp_path / "model.pt")
     assert restored.get_params()["epochs"] == 5
+    np.testing.assert_array_equal(restored.score_samples(X), detector.score_samples(X))
+
+
+def test_numpy_scalar_score_weights_from_a_grid_survive_save_and_load(tmp_path):
+    detector = GANAnomalyDetector(
+        **{**FAST, "anomaly_score": "combined", "latent_weight": np.float32(0.5)},
+        discriminator_weight=np.int64(1),
+    ).fit(X)
+    detector.save(tmp_path / "model.pt")
+    restored = load(tmp_path / "model.pt")
     np.testing.assert_array_equal(restored.score_samples(X), detector.score_samples(X))
 
 

@@ -9,7 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.ensemble import IsolationForest
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
+from sklearn_gan_ad import LSTMGANAnomalyDetector
 from sklearn_gan_ad.timeseries import (
     SYNTHETIC_ANOMALY_KINDS,
     Interval,
@@ -318,6 +321,11 @@ def test_windows_to_timestamps_rejects_length_mismatch():
 def test_windows_to_timestamps_rejects_window_outside_series(starts):
     with pytest.raises(ValueError, match="outside a series of 4 timestamps"):
         windows_to_timestamps(np.ones((2, 2)), starts, 4)
+
+
+def test_windows_to_timestamps_names_a_start_past_the_series_when_window_is_inferred():
+    with pytest.raises(ValueError, match=r"starts\[3\]=9 is outside a series of 8 timestamps"):
+        windows_to_timestamps(np.ones(4), [0, 2, 4, 9], 8)
 
 
 def test_windows_to_timestamps_rejects_non_integer_starts():
@@ -954,6 +962,14 @@ def test_detect_intervals_rejects_a_detector_expecting_other_channels():
 
     with pytest.raises(ValueError, match="2 channel.*n_channels=1"):
         detect_intervals(series, detector, window=5)
+
+
+def test_detect_intervals_checks_the_channels_of_a_detector_inside_a_pipeline():
+    series = np.column_stack([np.arange(40.0), np.arange(40.0)])
+    pipeline = make_pipeline(StandardScaler(), LSTMGANAnomalyDetector(epochs=1))
+
+    with pytest.raises(ValueError, match="2 channel.*lstmgananomalydetector__n_channels=1"):
+        detect_intervals(series, pipeline, window=5)
 
 
 def test_pruning_drops_intervals_far_weaker_than_the_strongest():
