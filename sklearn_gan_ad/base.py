@@ -119,7 +119,7 @@ _NEIGHBOUR_REFERENCE_ROWS = 8192
 _NEIGHBOUR_REFERENCE_ELEMENTS = 2**22
 
 # Score components with one value per element of a sample, not one per sample.
-_ELEMENT_OUTPUTS = ("reconstructed",)
+_ELEMENT_OUTPUTS = ("reconstructed", "element_errors")
 
 # An embedding at most this far from a reference row is that row itself (or an
 # exact copy of it). Every scoring call has one shape, so a row's embedding is
@@ -632,9 +632,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         """
         if len(X) > _ERROR_SCALE_ROWS:
             X = X[np.linspace(0, len(X) - 1, _ERROR_SCALE_ROWS).astype(np.intp)]
-        members = self._score_components(
-            net, X, mean, scale, n_threads, names=(), keep_elements=True
-        )
+        members = self._score_components(net, X, mean, scale, n_threads, names=("element_errors",))
         error_scale = np.stack(
             [np.quantile(m["element_errors"], _ERROR_SCALE_QUANTILE, axis=0) for m in members]
         )
@@ -784,7 +782,6 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         n_threads,
         names,
         error_scales=None,
-        keep_elements=False,
         references=None,
         typical_squared_norms=None,
     ):
@@ -797,9 +794,9 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         (needs each member's median squared code norm of the training rows,
         ``typical_squared_norms``), ``"discriminator"`` and
         ``"neighbours"`` (needs each member's embedded training rows,
-        ``references``), and the per-element errors under
-        ``"element_errors"`` when ``keep_elements``. Only what is asked for is
-        computed and kept: each output is as long as X, the element errors as
+        ``references``) and ``"element_errors"`` (each element's squared
+        error in standardised units, as large as X). Only what is asked for is
+        computed and kept: each output is as long as X, the element outputs as
         large as X, and the discriminator needs the costliest network.
         """
         n_rows, n_members = len(X), net.n_members
@@ -817,8 +814,6 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             )
             for name in names
         }
-        if keep_elements:
-            outputs["element_errors"] = np.empty((n_members, n_rows, X.shape[1]))
         if "scaled_reconstruction" in names:
             inverse_scales = 1.0 / torch.as_tensor(error_scales, dtype=torch.float64)[:, None, :]
 
@@ -854,7 +849,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
                     outputs["neighbours"][member, rows] = self._neighbour_distances(
                         index, references[member], embedded[member]
                     )
-            if keep_elements:
+            if "element_errors" in outputs:
                 outputs["element_errors"][:, rows] = errors.numpy()
             if "reconstructed" in outputs:
                 outputs["reconstructed"][:, rows] = self._in_input_units(rebuilt, mean, scale)
@@ -874,7 +869,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         values = rebuilt.numpy().reshape(n_members, n_rows, *model_shape) * scale + mean
         return values.reshape(n_members, n_rows, n_features)
 
-    def _components_for(self, X, names, keep_elements=False):
+    def _components_for(self, X, names):
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
         return self._score_components(
@@ -887,18 +882,13 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             ),
             names,
             self.feature_error_scale_,
-            keep_elements,
             references=getattr(self, "neighbour_reference_", None),
             typical_squared_norms=getattr(self, "latent_norm_median_", None),
         )
 
     def _ensemble_mean(self, X, name):
         """A raw component averaged over the ensemble members."""
-        members = self._components_for(
-            X,
-            names=() if name == "element_errors" else (name,),
-            keep_elements=name == "element_errors",
-        )
+        members = self._components_for(X, names=(name,))
         # summed in place, in member order, as np.mean sums: stacking the
         # members' arrays would hold a second copy of every member's values
         total = members[0][name].copy()

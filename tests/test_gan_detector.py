@@ -307,9 +307,7 @@ def test_reconstruction_score_divides_each_feature_error_by_its_training_upper_q
 ):
     X_train, X_test, _ = correlated_gaussian
     detector = GANAnomalyDetector(**FAST, n_estimators=2).fit(X_train)
-    members = detector._components_for(
-        X_train, names=("scaled_reconstruction",), keep_elements=True
-    )
+    members = detector._components_for(X_train, ("scaled_reconstruction", "element_errors"))
     for member, error_scale in zip(members, detector.feature_error_scale_):
         np.testing.assert_allclose(error_scale, np.quantile(member["element_errors"], 0.75, axis=0))
         np.testing.assert_allclose(
