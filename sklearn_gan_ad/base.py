@@ -35,7 +35,7 @@ from ._threads import (
 from .callbacks import TrainingDivergedError
 from .networks.members import with_member_axis
 from .scoring import EnsembleScorer, ScoreCombiner, squared_norm_atypicality
-from .training import AdversarialNet
+from .training import NETWORK_DTYPE, AdversarialNet
 
 # Under contamination="auto" a sample is an outlier when its combined score is
 # beyond the training scores' AUTO_MIN_PERCENTILE, or, when that is lower,
@@ -447,8 +447,11 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         self : object
             The fitted detector.
         """
-        with self._previous_fitted_state_on_failure():
-            return self._fit(X)
+        # training needs autograd even when the caller scores under no_grad or
+        # inference_mode (a fit there raised torch's "does not require grad")
+        with self._previous_fitted_state_on_failure(), torch.inference_mode(False):
+            with torch.enable_grad():
+                return self._fit(X)
 
     @contextlib.contextmanager
     def _previous_fitted_state_on_failure(self):
@@ -470,6 +473,9 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             raise
 
     def _fit(self, X):
+        # the networks are built from these; save() writes them, not values
+        # set_params gave after the fit, so that the file rebuilds this model
+        params_at_fit = self.get_params(deep=False)
         X = self._validate_input(X, reset=True)
         self._validate_network_params()
         device = _resolve_device(self.device)
@@ -529,6 +535,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             n_threads_=n_threads,
             scorer_=scorer,
             offset_=offset,
+            _params_at_fit=params_at_fit,
         )
         # left by an earlier fit that scored with them, they must not outlive it
         for name, value in (
@@ -732,7 +739,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
     def _network_input(self, chunk, mean, scale, n_rows):
         """``(standardised, x)`` for one chunk: x padded to ``n_rows`` rows."""
         model_chunk, clipped = self._standardised_and_clipped(chunk, mean, scale)
-        x = torch.zeros((n_rows, *clipped.shape[1:]))
+        x = torch.zeros((n_rows, *clipped.shape[1:]), dtype=NETWORK_DTYPE)
         x[: len(clipped)] = torch.as_tensor(clipped)
         return model_chunk, x
 
@@ -742,10 +749,10 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         Only the float32 tensor the networks train on is allocated in full;
         float64 intermediates exist for one chunk at a time.
         """
-        tensor = torch.empty((len(X), *self._model_shape(X.shape[1])))
+        tensor = torch.empty((len(X), *self._model_shape(X.shape[1])), dtype=NETWORK_DTYPE)
         for rows in self._chunk_slices(X):
             _, clipped = self._standardised_and_clipped(X[rows], mean, scale)
-            tensor[rows] = torch.as_tensor(clipped, dtype=torch.float32)
+            tensor[rows] = torch.as_tensor(clipped, dtype=NETWORK_DTYPE)
         return tensor
 
     # -- scoring --------------------------------------------------------------------

@@ -21,6 +21,7 @@ without a traceback.
 import argparse
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -61,6 +62,16 @@ def _positive_int(text):
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
     return value
 
 
@@ -223,7 +234,11 @@ def _build_parser():
         help="training epochs of a GAN detector (default: the detector's own, 15 for GANAnomalyDetector)",
     )
     detect.add_argument(
-        "--seed", type=int, default=0, metavar="S", help="random_state of the detector (default: 0)"
+        "--seed",
+        type=_non_negative_int,
+        default=0,
+        metavar="S",
+        help="random_state of the detector (default: 0)",
     )
     detect.set_defaults(handler=_run_detect)
 
@@ -275,7 +290,7 @@ def _build_parser():
     )
     series.add_argument(
         "--seed",
-        type=int,
+        type=_non_negative_int,
         default=0,
         metavar="S",
         help="random_state of both detectors (default: 0)",
@@ -328,6 +343,8 @@ def _read_table(path):
     """A DataFrame from a CSV, TSV or Parquet file chosen by extension."""
     pd = _import_pandas()
     kind = _table_format(path)
+    if Path(path).is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not a table file")
     if not Path(path).is_file():
         raise FileNotFoundError(f"no such file: {path}")
     if kind == "parquet":
@@ -338,9 +355,35 @@ def _read_table(path):
                 f"reading {path} needs a Parquet engine; install it with `pip install pyarrow`"
             ) from exc
     try:
-        return pd.read_csv(path, sep="\t" if kind == "tsv" else ",")
+        frame = pd.read_csv(path, sep="\t" if kind == "tsv" else ",")
     except pd.errors.EmptyDataError:
         raise ValueError(f"{path} is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        # the commands take several files: say which one could not be read
+        reason = str(error).strip().splitlines()[-1]
+        raise ValueError(f"cannot read {path} as {kind.upper()}: {reason}") from None
+    _check_header(frame, path)
+    return frame
+
+
+def _check_header(frame, path):
+    """Refuse a text table whose first line is data: it would be taken for column names.
+
+    Every name a number is a row of values, unless the names are the positions
+    0, 1, 2, ... that pandas writes as the header of an unnamed frame.
+    """
+    names = [str(name) for name in frame.columns]
+    if names == [str(position) for position in range(len(names))]:
+        return
+    try:
+        [float(name) for name in names]
+    except ValueError:
+        return
+    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+    raise ValueError(
+        f"{path} has no header line: its first line ({shown}) holds numbers, which would "
+        "be taken for column names and that row left out; add a first line naming the columns"
+    )
 
 
 def _write_table(frame, path):
@@ -355,9 +398,20 @@ def _check_writable(path):
     """Fail before a long run, not after it, when an output cannot be written."""
     if path is None:
         return
+    if str(path).endswith(("/", os.sep)) or Path(path).is_dir():
+        raise IsADirectoryError(f"output {path} is a folder; give a file name")
     parent = Path(path).resolve().parent
     if not parent.is_dir():
         raise FileNotFoundError(f"the folder of output file {path} does not exist")
+    existed = Path(path).exists()
+    try:
+        # opened for appending, which leaves an existing file's content as it is
+        with open(path, "a"):
+            pass
+    except OSError as error:
+        raise OSError(f"cannot write output file {path}: {error.strerror}") from None
+    if not existed:
+        os.remove(path)
 
 
 def _check_table_output(path):
@@ -439,6 +493,17 @@ def _label_column(frame, name, source):
     return _binary_labels(frame[name], name, source)
 
 
+def _check_label_counts(y, name, source):
+    for label, what in ((1, "anomalies"), (0, "normal rows")):
+        count = int((y == label).sum())
+        if count < 2:
+            # a stratified split needs two of each class to put one in each part
+            raise ValueError(
+                f"label column {name!r} of {source} marks {count} {what}; the ranking "
+                "metrics need at least 2 (one for each of the train and test parts)"
+            )
+
+
 # -- compare ----------------------------------------------------------------------------------
 
 
@@ -482,6 +547,7 @@ def _run_compare(args, out, err):
         exclude = ()
         if args.label_column is not None:
             y = _label_column(frame, args.label_column, args.file)
+            _check_label_counts(y, args.label_column, args.file)
             exclude = (args.label_column,)
         X, features, ignored = _numeric_features(frame, args.file, exclude)
         header = f"Dataset: {args.file} ({len(X)} rows, {len(features)} numeric features"
@@ -732,7 +798,12 @@ def _run_compare_series(args, out, err):
         # the detectors need two windows to fit
         raise ValueError(
             f"--window {args.window} leaves fewer than two windows in a series of "
-            f"{len(values)} timestamps; use a window of at most {len(values) - 1}"
+            f"{len(values)} timestamps; "
+            + (
+                f"use a window of at most {len(values) - 1}"
+                if len(values) > 1
+                else "the series needs at least 2 timestamps"
+            )
         )
     if args.step > args.window:
         raise ValueError(f"--step {args.step} is larger than --window {args.window}")

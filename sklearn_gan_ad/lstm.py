@@ -215,8 +215,11 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         their average.
     n_threads_ : int
         Torch threads used for training.
+    n_channels_ : int
+        Channels per time step seen during fit (``n_channels`` at fit time;
+        changing ``n_channels`` afterwards takes effect at the next fit).
     n_features_in_ : int
-        ``window_length_ * n_channels``.
+        ``window_length_ * n_channels_``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when X was a DataFrame with string column names.
 
@@ -327,33 +330,52 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         self.verbose = verbose
 
     def _validate_input(self, X, reset):
-        X = self._flatten_windows(X)
+        if reset:
+            # the channel count of the fit, as n_features_in_ is its width: a
+            # later set_params(n_channels=...) takes effect at the next fit
+            self.n_channels_ = self.n_channels
+        X = self._flatten_windows(X, reset)
         try:
             X = super()._validate_input(X, reset)
         except ValueError as error:
             if reset or "features" not in str(error):
                 raise
-            got = X.shape[1] / self.n_channels
+            steps, odd = divmod(X.shape[1], self._fitted_channels)
+            got = (
+                f"got {X.shape[1]} values per window, not a multiple of the channels"
+                if odd
+                else f"got windows of length {steps}"
+            )
             raise ValueError(
                 f"{error} The detector was fitted on windows of length "
-                f"{self.window_length_} with {self.n_channels} channel(s); got windows "
-                f"of length {got:g}."
+                f"{self.window_length_} with {self._fitted_channels} channel(s); {got}."
             ) from None
         if reset:
-            if X.shape[1] % self.n_channels:
+            if X.shape[1] % self._fitted_channels:
                 raise ValueError(
                     f"X has {X.shape[1]} columns, which is not a multiple of "
-                    f"n_channels={self.n_channels}; 2-D windows are laid out as "
+                    f"n_channels={self._fitted_channels}; 2-D windows are laid out as "
                     "(n_windows, window_length * n_channels)"
                 )
         return X
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True  # (n_windows, window_length, n_channels)
+        return tags
+
+    @property
+    def _fitted_channels(self):
+        # files of format 2 written before n_channels_ existed hold the fit's
+        # channel count in their parameters
+        return getattr(self, "n_channels_", self.n_channels)
+
     @property
     def window_length_(self):
-        """Time steps per window seen during fit (``n_features_in_ / n_channels``)."""
-        return self.n_features_in_ // self.n_channels
+        """Time steps per window seen during fit (``n_features_in_ / n_channels_``)."""
+        return self.n_features_in_ // self._fitted_channels
 
-    def _flatten_windows(self, X):
+    def _flatten_windows(self, X, reset):
         """Accept 3-D ``(n_windows, window_length, n_channels)`` windows."""
         if not hasattr(X, "ndim"):
             # nested lists: only their array form tells 3-D windows apart
@@ -365,14 +387,17 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
                 X = array
         if getattr(X, "ndim", None) != 3:
             return X
-        if X.shape[2] != self.n_channels:
-            raise ValueError(
-                f"3-D windows have {X.shape[2]} channels but n_channels={self.n_channels}"
+        if X.shape[2] != self._fitted_channels:
+            expected = (
+                f"n_channels={self._fitted_channels}"
+                if reset
+                else f"the detector was fitted on {self._fitted_channels}"
             )
+            raise ValueError(f"3-D windows have {X.shape[2]} channels but {expected}")
         return np.reshape(X, (X.shape[0], -1))
 
     def _to_model_shape(self, X):
-        return X.reshape(X.shape[0], -1, self.n_channels)
+        return X.reshape(X.shape[0], -1, self._fitted_channels)
 
     # A window's recurrent networks cost far more than a row's MLPs: 256 windows
     # per scoring call ran at 19k windows/s against 23k with 2,048, but a

@@ -25,7 +25,7 @@ _READABLE_VERSIONS = (2, FORMAT_VERSION)
 # Fitted attributes that are plain numbers or strings, and those that are arrays
 # (an array attribute a detector does not have, such as neighbour_reference_
 # without the neighbour score, is not written).
-_FITTED_SCALARS = ("offset_", "latent_dim_", "n_threads_", "n_features_in_")
+_FITTED_SCALARS = ("offset_", "latent_dim_", "n_threads_", "n_features_in_", "n_channels_")
 _FITTED_ARRAYS = (
     "input_mean_",
     "input_scale_",
@@ -52,7 +52,10 @@ def _plain(value):
 
 
 def _json_params(detector):
-    params = {name: _plain(value) for name, value in detector.get_params(deep=False).items()}
+    # the parameters the networks were built with: set_params after the fit
+    # takes effect at the next fit, and the file must rebuild this model
+    fitted_with = getattr(detector, "_params_at_fit", None) or detector.get_params(deep=False)
+    params = {name: _plain(value) for name, value in fitted_with.items()}
     if params.get("callbacks"):
         raise ValueError(
             "save() cannot store callbacks (they are arbitrary code); set "
@@ -159,7 +162,10 @@ def load(path: str | os.PathLike):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no sklearn-gan-ad model file at {os.fspath(path)!r}")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        # from an open file: torch.load picks its reader by the file name's
+        # extension (a ".safetensors" name asks for the safetensors package)
+        with open(path, "rb") as file:
+            payload = torch.load(file, map_location="cpu", weights_only=True)
     except Exception as error:  # UnpicklingError, or anything a crafted file triggers
         raise ValueError(
             f"{path} is not a safe sklearn-gan-ad model file and was not loaded "
@@ -203,6 +209,7 @@ def _rebuild(metadata, payload):
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     detector = cls(**params)
     detector._validate_params()  # the values the class would accept at fit
+    detector._params_at_fit = detector.get_params(deep=False)
     for name, value in metadata["fitted"].items():
         setattr(
             detector,

@@ -16,6 +16,8 @@ from sklearn.base import clone
 from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_curve
 from sklearn.utils.validation import check_array
 
+from .timeseries import _check_intervals
+
 __all__ = ["plot_comparison", "plot_decision_boundary", "plot_series"]
 
 _NORMAL_COLOUR = "tab:blue"
@@ -263,8 +265,8 @@ def plot_decision_boundary(detectors, X, path, *, y=None, fit=True, resolution=2
     ------
     ValueError
         If X does not have exactly two columns, ``detectors`` is empty,
-        ``resolution`` is below 2 or the path names a format matplotlib
-        cannot write.
+        ``y`` is not one 0/1 label per row, ``resolution`` is below 2 or the
+        path names a format matplotlib cannot write.
     ImportError
         If matplotlib is not installed.
     """
@@ -280,9 +282,11 @@ def plot_decision_boundary(detectors, X, path, *, y=None, fit=True, resolution=2
     if resolution < 2:
         raise ValueError(f"resolution must be at least 2 grid points per axis, got {resolution}")
     _figure_format(path)  # before the detectors are fitted
-    labels = None if y is None else np.asarray(y)
-    if labels is not None and len(labels) != len(X):
-        raise ValueError(f"X has {len(X)} rows but y has {len(labels)} labels")
+    # 0/1 labels checked as compare() checks them: scikit-learn's +1/-1 coding
+    # would otherwise draw every inlier as an anomaly and the outliers not at all
+    from .compare import _check_labels  # the detectors' modules, only when labels are given
+
+    labels = None if y is None else _check_labels(y, len(X))
     figure = _new_figure((3.6 * len(detectors), 3.9))
     axes = np.atleast_1d(figure.subplots(1, len(detectors), squeeze=False)).ravel()
     margin = 0.15 * (X.max(axis=0) - X.min(axis=0)) + 1e-9
@@ -358,7 +362,8 @@ def plot_series(series, intervals, path, true_windows=None, timestamps=None):
     Raises
     ------
     ValueError
-        If ``series`` is not 1-D or ``timestamps`` has another length.
+        If ``series`` is not 1-D, ``timestamps`` has another length, or an
+        interval is not a ``(start, end)`` pair inside the series.
     ImportError
         If matplotlib is not installed.
     """
@@ -371,6 +376,13 @@ def plot_series(series, intervals, path, true_windows=None, timestamps=None):
         if len(x) != len(values):
             raise ValueError(f"series has {len(values)} values but timestamps has {len(x)}")
     panels = intervals if isinstance(intervals, dict) else {"": intervals}
+    if not panels:
+        raise ValueError("intervals is an empty dict: give one list of intervals per panel")
+    # an interval outside the series would shade a wrong span or none
+    for name, predicted in panels.items():
+        _check_intervals(predicted, f"intervals[{name!r}]" if name else "intervals", len(values))
+    if true_windows is not None:
+        _check_intervals(true_windows, "true_windows", len(values))
     figure = _new_figure((12.0, 2.6 * len(panels) + 0.6))
     axes = np.atleast_1d(figure.subplots(len(panels), 1, squeeze=False, sharex=True)).ravel()
     positions = np.arange(len(values)) if x is None else x

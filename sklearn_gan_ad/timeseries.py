@@ -90,6 +90,16 @@ def _check_real(value, name):
 
 def _as_numeric_array(values, name):
     """Convert array-likes (including pandas objects) to a float64 ndarray."""
+    if hasattr(values, "columns"):
+        # name the column a datetime or text column would otherwise hide in
+        # the whole frame's object dtype
+        from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+        for column, dtype in values.dtypes.items():
+            if not (is_numeric_dtype(dtype) or is_bool_dtype(dtype)):
+                raise TypeError(
+                    f"{name} must have a numeric dtype; column {column!r} has dtype {dtype}."
+                )
     if hasattr(values, "to_numpy"):
         values = _pandas_values(values)
     values = np.asarray(values)
@@ -112,7 +122,7 @@ def _pandas_values(values):
     return values.to_numpy()
 
 
-def _check_finite(values, name, axis_name="index"):
+def _check_finite(values, name, axis_name="index", advice="drop or impute them before windowing"):
     """Raise ValueError pointing at the first NaN / infinite entry."""
     finite = np.isfinite(values)
     if finite.all():
@@ -121,8 +131,7 @@ def _check_finite(values, name, axis_name="index"):
     first = int(bad[0])
     kind = "NaN" if np.isnan(values[tuple(bad)]) else "infinite values"
     raise ValueError(
-        f"{name} contains {kind} (first non-finite value at {axis_name} "
-        f"{first}); drop or impute them before windowing."
+        f"{name} contains {kind} (first non-finite value at {axis_name} {first}); {advice}."
     )
 
 
@@ -132,7 +141,7 @@ def _check_1d_scores(scores, name="scores"):
         raise ValueError(f"{name} must be 1-D (n_timestamps,), got shape {scores.shape}.")
     if scores.shape[0] == 0:
         raise ValueError(f"{name} is empty.")
-    _check_finite(scores, name)
+    _check_finite(scores, name, advice="a score must be a finite number at every timestamp")
     return scores
 
 
@@ -983,6 +992,17 @@ def detect_intervals(
     X = windows.reshape(n_windows, -1)
 
     if fit:
+        if n_windows < 2:
+            # the detector's own "minimum of 2 samples" would not say why
+            shorter = (
+                f"a window of at most {n_timestamps - 1}"
+                if n_timestamps > 1
+                else "a series of at least 2 timestamps"
+            )
+            raise ValueError(
+                f"a window of {window} leaves one window in a series of {n_timestamps} "
+                f"timestamps; fitting needs at least two ({shorter})."
+            )
         detector.fit(X)
 
     if scores == "step":
@@ -1119,6 +1139,9 @@ def make_seasonal_series(
     n_train = _check_int(n_train, "n_train", min_value=1)
     n_test = _check_int(n_test, "n_test", min_value=1300)
     period = _check_int(period, "period", min_value=4)
+    noise = _check_real(noise, "noise")
+    if noise < 0:
+        raise ValueError(f"noise is a standard deviation and must be >= 0, got {noise}.")
     rng = check_random_state(random_state)
     t = np.arange(n_train + n_test, dtype=np.float64)
     series = _seasonal_values(t, period, 0.002) + noise * rng.randn(len(t))

@@ -33,6 +33,11 @@ from .callbacks import DivergenceGuard, StopTraining
 # with several threads) would otherwise reseed it under each other's feet.
 _GLOBAL_RNG_LOCK = threading.Lock()
 
+# The networks compute in float32 whatever torch's default dtype is: a caller's
+# torch.set_default_dtype must neither change a fit's bits nor break scoring
+# a model fitted under another default
+NETWORK_DTYPE = torch.float32
+
 
 def generator_continuing_global(device, seed):
     """A generator on ``device`` that draws what torch's global generator would draw next.
@@ -54,6 +59,23 @@ def generator_continuing_global(device, seed):
 def index_dtype(n_rows):
     """The smallest integer dtype torch indexes with that can number ``n_rows`` rows."""
     return torch.int32 if n_rows <= torch.iinfo(torch.int32).max else torch.int64
+
+
+@contextlib.contextmanager
+def _default_dtype(dtype):
+    """torch's default dtype set to ``dtype`` for the body, then the caller's again.
+
+    Module constructors (ours and a user's module classes) create their
+    parameters in the default dtype. The default is process-wide; the body
+    runs under ``_GLOBAL_RNG_LOCK``, as the seeding of the global generator
+    does, so that fits side by side in threads cannot restore each other's.
+    """
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
 
 
 class MemberRows(torch.utils.data.Dataset):
@@ -264,7 +286,7 @@ class AdversarialNet(NeuralNet):
             raise StopTraining(*stop.args) from None
 
     def initialize_module(self):
-        with self._seeded_global_generator() as seed:
+        with self._seeded_global_generator() as seed, _default_dtype(NETWORK_DTYPE):
             for name in ("module", "generator", "critic_x", "critic_z"):
                 kwargs = {"n_members": self.n_members, **self.get_params_for(name)}
                 setattr(self, name + "_", self.initialized_instance(getattr(self, name), kwargs))
@@ -350,6 +372,7 @@ class AdversarialNet(NeuralNet):
             self.n_members,
             n_samples,
             self.latent_dim,
+            dtype=NETWORK_DTYPE,
             device=device,
             generator=self.random_generator_,
         )
@@ -395,7 +418,9 @@ class AdversarialNet(NeuralNet):
 
     def _gradient_penalty(self, critic, real, fake):
         shape = real.shape[:2] + (1,) * (real.dim() - 2)
-        alpha = torch.rand(shape, device=real.device, generator=self.random_generator_)
+        alpha = torch.rand(
+            shape, dtype=real.dtype, device=real.device, generator=self.random_generator_
+        )
         mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
         # cuDNN's RNN cannot run double backward in eval mode; the critic is in
         # train mode here, so the penalty works for the LSTM critic too.

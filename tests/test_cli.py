@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.ensemble import IsolationForest
 
 import sklearn_gan_ad
 from sklearn_gan_ad.cli import main
@@ -450,3 +451,99 @@ def test_compare_series_labels_json_without_entry_for_the_file_exits_2(series_fi
     )
     assert status == 2
     assert "no entry for 'series.csv'" in err and err.count("\n") == 1
+
+
+def test_detect_refuses_a_csv_without_header_line(table, tmp_path, capsys):
+    headerless = tmp_path / "headerless.csv"
+    np.savetxt(headerless, pd.read_csv(table)[["a", "b", "c"]].to_numpy(), delimiter=",")
+    status, _, err = run(["detect", headerless, headerless, "--output", tmp_path / "s.csv"], capsys)
+    assert status == 2
+    # read as column names, its first row would go unscored
+    assert "headerless.csv has no header line" in err
+
+
+def test_detect_reads_the_positional_header_of_an_unnamed_frame(table, tmp_path, capsys):
+    unnamed = tmp_path / "unnamed.csv"
+    pd.DataFrame(pd.read_csv(table)[["a", "b", "c"]].to_numpy()).to_csv(unnamed, index=False)
+    output = tmp_path / "s.csv"
+    argv = ["detect", unnamed, unnamed, "--output", output, "--detector", "IsolationForest"]
+    status, _, _ = run(argv, capsys)
+    assert status == 0
+    assert len(pd.read_csv(output)) == 99
+
+
+def test_detect_names_the_file_it_cannot_parse(table, tmp_path, capsys):
+    broken = tmp_path / "broken.csv"
+    broken.write_text("a,b,c\n1,2,3\n1,2,3,4\n")
+    status, _, err = run(["detect", table, broken, "--output", tmp_path / "s.csv"], capsys)
+    assert status == 2
+    assert "cannot read" in err and "broken.csv" in err
+
+
+def test_detect_says_an_input_folder_is_a_folder(table, tmp_path, capsys):
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    status, _, err = run(["detect", folder, table, "--output", tmp_path / "s.csv"], capsys)
+    assert status == 2
+    assert "folder.csv is a folder" in err
+
+
+@pytest.mark.parametrize("kind", ["existing folder", "trailing slash", "unwritable place"])
+def test_detect_refuses_an_output_it_cannot_write_before_fitting(
+    table, tmp_path, capsys, kind, monkeypatch
+):
+    def fit_must_not_run(self, X, y=None):
+        raise AssertionError("the detector was fitted before the output was checked")
+
+    monkeypatch.setattr(IsolationForest, "fit", fit_must_not_run)
+    (tmp_path / "out.csv").mkdir()
+    output = {
+        "existing folder": tmp_path / "out.csv",
+        "trailing slash": f"{tmp_path / 'new.csv'}/",
+        # a file in place of the output's folder
+        "unwritable place": tmp_path / "data.csv" / "s.csv",
+    }[kind]
+    argv = ["detect", table, table, "--output", output, "--detector", "IsolationForest"]
+    status, _, err = run(argv, capsys)
+    assert status == 2
+    assert "output" in err
+
+
+def test_detect_leaves_no_file_behind_when_checking_an_output_before_fitting(
+    table, tmp_path, capsys
+):
+    output = tmp_path / "s.csv"
+    run(["detect", table, tmp_path / "missing.csv", "--output", output], capsys)
+    assert not output.exists()
+
+
+def test_compare_names_a_label_column_with_too_few_anomalies(table, tmp_path, capsys):
+    frame = pd.read_csv(table)
+    frame["is_anomaly"] = 0
+    frame.loc[0, "is_anomaly"] = 1
+    one_anomaly = tmp_path / "one.csv"
+    frame.to_csv(one_anomaly, index=False)
+    status, _, err = run(["compare", one_anomaly, "--label-column", "is_anomaly"], capsys)
+    assert status == 2
+    assert "label column 'is_anomaly'" in err and "marks 1 anomalies" in err
+
+
+@pytest.mark.parametrize("command", ["detect", "compare-series"])
+def test_a_negative_seed_is_refused_naming_the_option(
+    command, table, series_file, tmp_path, capsys
+):
+    argv = {
+        "detect": ["detect", table, table, "--output", tmp_path / "s.csv"],
+        "compare-series": ["compare-series", series_file, *SERIES_COLUMNS],
+    }[command]
+    status, _, err = run([*argv, "--seed", "-1"], capsys)
+    assert status == 2
+    assert "--seed: expected a non-negative integer" in err
+
+
+def test_compare_series_on_a_single_timestamp_asks_for_a_longer_series(tmp_path, capsys):
+    single = tmp_path / "single.csv"
+    pd.DataFrame({"timestamp": ["2024-01-01"], "value": [1.0]}).to_csv(single, index=False)
+    status, _, err = run(["compare-series", single, *SERIES_COLUMNS], capsys)
+    assert status == 2
+    assert "needs at least 2 timestamps" in err

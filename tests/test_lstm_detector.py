@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from sklearn_gan_ad import LSTMGANAnomalyDetector
+from sklearn_gan_ad import LSTMGANAnomalyDetector, load
 from sklearn_gan_ad.base import signal_rank
 from sklearn_gan_ad.timeseries import (
     SYNTHETIC_ANOMALY_KINDS,
@@ -74,6 +74,31 @@ def test_numpy_integer_network_sizes_from_a_search_grid_train_like_python_ints(w
 def test_columns_not_a_multiple_of_n_channels_are_rejected(windows):
     with pytest.raises(ValueError, match="not a multiple of n_channels=2"):
         LSTMGANAnomalyDetector(n_channels=2, epochs=1).fit(windows[:, :25])
+
+
+def test_n_channels_set_after_fit_takes_effect_at_the_next_fit(windows):
+    even = windows[:, :24]
+    detector = LSTMGANAnomalyDetector(hidden_size=8, epochs=2, random_state=0).fit(even)
+    expected = detector.score_samples(even)
+    detector.set_params(n_channels=2)
+    np.testing.assert_array_equal(detector.score_samples(even), expected)
+    assert (detector.n_channels_, detector.window_length_) == (1, 24)
+    detector.fit(even)
+    assert (detector.n_channels_, detector.window_length_) == (2, 12)
+
+
+def test_a_saved_lstm_detector_keeps_its_fitted_channels_after_set_params(windows, tmp_path):
+    detector = LSTMGANAnomalyDetector(hidden_size=8, epochs=2, random_state=0).fit(windows)
+    expected = detector.score_samples(windows)
+    detector.set_params(n_channels=2, hidden_size=4)
+    detector.save(tmp_path / "model.pt")
+    restored = load(tmp_path / "model.pt")
+    np.testing.assert_array_equal(restored.score_samples(windows), expected)
+    assert restored.n_channels_ == 1
+
+
+def test_tags_declare_three_dimensional_windows():
+    assert LSTMGANAnomalyDetector().__sklearn_tags__().input_tags.three_d_array
 
 
 def test_three_dimensional_windows_with_wrong_channel_count_are_rejected(windows):

@@ -69,6 +69,13 @@ def test_plot_decision_boundary_rejects_data_without_two_columns(detectors, tmp_
         plot_decision_boundary(detectors, np.zeros((10, 3)), tmp_path / "boundary.png")
 
 
+def test_plot_decision_boundary_rejects_plus_minus_one_labels(blobs, detectors, tmp_path):
+    X, y = blobs
+    # scikit-learn's +1 inlier / -1 outlier coding would draw the inliers as anomalies
+    with pytest.raises(ValueError, match=r"\(y == -1\)\.astype\(int\)"):
+        plot_decision_boundary(detectors, X, tmp_path / "boundary.png", y=1 - 2 * y)
+
+
 def test_plot_series_writes_png(tmp_path):
     series = np.sin(np.arange(200) / 5.0)
     path = plot_series(
@@ -78,6 +85,21 @@ def test_plot_series_writes_png(tmp_path):
         true_windows=[(48, 62)],
     )
     assert_png(path)
+
+
+@pytest.mark.parametrize(
+    "intervals, message",
+    [([(40, 80)], "outside a series of 50"), ([(-5, 3)], ">= 0"), ([(5, 2)], "before start")],
+    ids=["past the end", "negative start", "reversed"],
+)
+def test_plot_series_rejects_an_interval_that_is_not_in_the_series(intervals, message, tmp_path):
+    with pytest.raises(ValueError, match=message):
+        plot_series(np.zeros(50), intervals, tmp_path / "series.png")
+
+
+def test_plot_series_rejects_an_empty_dict_of_panels(tmp_path):
+    with pytest.raises(ValueError, match="empty dict"):
+        plot_series(np.zeros(50), {}, tmp_path / "series.png")
 
 
 def test_plot_series_with_datetimes_and_one_panel_per_detector_writes_png(tmp_path):

@@ -407,6 +407,48 @@ def test_a_failed_first_fit_leaves_no_fitted_attribute():
     assert not [name for name in vars(detector) if name.endswith("_")]
 
 
+@pytest.fixture
+def float64_default():
+    """torch's default dtype set to float64, as scientific torch code often does."""
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(torch.float32)
+
+
+DETECTOR_FACTORIES = {
+    "tabular": lambda: GANAnomalyDetector(**FAST, n_estimators=2),
+    "lstm": lambda: LSTMGANAnomalyDetector(hidden_size=8, epochs=2, random_state=0),
+}
+
+
+@pytest.mark.parametrize("kind", DETECTOR_FACTORIES)
+def test_a_float64_torch_default_does_not_change_the_fit(kind, float64_default):
+    under_float64 = DETECTOR_FACTORIES[kind]().fit(X).score_samples(X)
+    torch.set_default_dtype(torch.float32)
+    expected = DETECTOR_FACTORIES[kind]().fit(X).score_samples(X)
+    np.testing.assert_array_equal(under_float64, expected)
+
+
+@pytest.mark.parametrize("kind", DETECTOR_FACTORIES)
+def test_a_detector_fitted_under_one_torch_default_dtype_scores_under_another(kind):
+    detector = DETECTOR_FACTORIES[kind]().fit(X)
+    expected = detector.score_samples(X)
+    torch.set_default_dtype(torch.float64)
+    try:
+        scores = detector.score_samples(X)
+    finally:
+        torch.set_default_dtype(torch.float32)
+    np.testing.assert_array_equal(scores, expected)
+
+
+@pytest.mark.parametrize("mode", [torch.no_grad, torch.inference_mode])
+def test_fit_inside_a_no_grad_block_trains_as_outside_it(mode):
+    expected = fitted_detector().score_samples(X)
+    with mode():
+        scores = fitted_detector().score_samples(X)
+    np.testing.assert_array_equal(scores, expected)
+
+
 # -- persistence -----------------------------------------------------------------------
 
 
@@ -457,6 +499,23 @@ def test_safe_save_and_load_work_for_the_lstm_detector(tmp_path):
     np.testing.assert_array_equal(
         load(tmp_path / "model.pt").score_samples(windows), detector.score_samples(windows)
     )
+
+
+def test_save_after_set_params_writes_the_model_as_fitted(tmp_path):
+    detector = fitted_detector()
+    expected = detector.score_samples(X)
+    detector.set_params(hidden_layer_sizes=(32, 8), n_estimators=3)  # for the next fit
+    detector.save(tmp_path / "model.pt")
+    restored = load(tmp_path / "model.pt")
+    np.testing.assert_array_equal(restored.score_samples(X), expected)
+    assert restored.get_params()["hidden_layer_sizes"] == (16,)
+
+
+def test_a_model_file_named_safetensors_loads(tmp_path):
+    detector = fitted_detector()
+    detector.save(tmp_path / "model.safetensors")
+    restored = load(tmp_path / "model.safetensors")
+    np.testing.assert_array_equal(restored.score_samples(X), detector.score_samples(X))
 
 
 class _RunsCode:

@@ -197,6 +197,12 @@ def test_make_windows_rejects_non_numeric_dtype():
         make_windows(np.array(["a", "b", "c"]), window=2)
 
 
+def test_make_windows_names_the_non_numeric_column_of_a_dataframe():
+    frame = pd.DataFrame({"value": np.arange(10.0), "when": pd.date_range("2024", periods=10)})
+    with pytest.raises(TypeError, match="column 'when' has dtype datetime64"):
+        make_windows(frame, window=3)
+
+
 # ---------------------------------------------------------------------------
 # windows_to_timestamps
 # ---------------------------------------------------------------------------
@@ -508,6 +514,12 @@ def test_find_intervals_returns_empty_list_when_nothing_exceeds():
 def test_find_intervals_rejects_nan_scores():
     with pytest.raises(ValueError, match=r"scores contains NaN.*index 1"):
         find_intervals([0.0, np.nan, 1.0])
+
+
+def test_a_nan_score_is_reported_without_advice_about_windowing():
+    with pytest.raises(ValueError, match="scores contains NaN") as error:
+        find_intervals(np.array([0.0, np.nan, 1.0]))
+    assert "windowing" not in str(error.value)
 
 
 @pytest.mark.parametrize("z", [0.0, -1.0])
@@ -913,6 +925,11 @@ def test_detect_intervals_rejects_unknown_score_source():
         detect_intervals(np.arange(10.0), _RecordingDetector(), window=3, scores="point")
 
 
+def test_detect_intervals_says_a_window_as_long_as_the_series_leaves_one_window():
+    with pytest.raises(ValueError, match=r"leaves one window .*\(a window of at most 29\)"):
+        detect_intervals(np.sin(np.arange(30.0)), IsolationForest(), window=30)
+
+
 def test_smooth_scores_is_a_centred_moving_average():
     assert_allclose(smooth_scores([0.0, 0.0, 3.0, 0.0, 0.0], 3), [0, 1, 1, 1, 0])
 
@@ -1004,3 +1021,9 @@ def test_make_seasonal_series_is_reproducible_with_a_random_state():
 def test_make_seasonal_series_rejects_an_unknown_kind():
     with pytest.raises(ValueError, match="kind must be one of"):
         make_seasonal_series("earthquake")
+
+
+@pytest.mark.parametrize("noise", [np.nan, -0.1, "0.1"])
+def test_make_seasonal_series_rejects_a_noise_level_that_is_not_a_standard_deviation(noise):
+    with pytest.raises(ValueError, match="noise"):
+        make_seasonal_series("spike", noise=noise)
