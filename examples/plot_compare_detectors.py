@@ -3,7 +3,7 @@
 GANAnomalyDetector against classical detectors
 =====================================================
 
-:func:`sklearn_gan_ad.compare.compare` runs several outlier detectors on the
+:func:`sklearn_gan_ad.compare() <sklearn_gan_ad.compare.compare>` runs several outlier detectors on the
 same repeated train/test splits and reports ROC-AUC, average precision, the
 share of flagged rows and the fit and scoring times. Here
 :class:`~sklearn_gan_ad.GANAnomalyDetector` meets

@@ -7,8 +7,9 @@ Reconstruction, discriminator and combined scores
 trained networks into an anomaly score, chosen with ``anomaly_score``:
 
 ``"reconstruction"``
-    the squared error ``||x - G(E(x))||²`` between a (standardised) row and its
-    reconstruction;
+    the squared error between a (standardised) row and its reconstruction
+    ``G(E(x))``, each feature's error divided by its typical (upper-quartile)
+    training error, then averaged over the features;
 ``"discriminator"``
     the *feature residual* of the critic on rows: the squared difference of the
     critic's last hidden layer on ``x`` and on ``G(E(x))`` (f-AnoGAN). The
@@ -19,8 +20,11 @@ trained networks into an anomaly score, chosen with ``anomaly_score``:
     the training data with a robust centre and scale; the weights are 1,
     ``discriminator_weight`` and ``latent_weight``.
 
-``score`` does not change training: with the same ``random_state`` the three
-detectors below train identical networks and differ only in how they score.
+``anomaly_score`` changes the training only through pruning: by default a fit
+leaves out, for its second half, the rows the selected score already rates as
+clear outliers. With ``prune_threshold=None``, as below, the three detectors
+train identical networks (same ``random_state``) and differ only in how they
+score.
 """
 
 # %%
@@ -47,7 +51,7 @@ y = np.r_[np.zeros(len(X_normal)), np.ones(len(X_anomalies))]  # 1 = anomaly
 # ---------------------------
 # ``contamination=0.05`` flags the same share of training rows in every panel,
 # so the boundaries can be compared directly.
-template = GANAnomalyDetector(epochs=100, contamination=0.05, random_state=0)
+template = GANAnomalyDetector(epochs=100, contamination=0.05, prune_threshold=None, random_state=0)
 detectors = {
     score: clone(template).set_params(anomaly_score=score).fit(X)
     for score in ("reconstruction", "discriminator", "combined")
@@ -91,7 +95,7 @@ fig.suptitle("Same networks, three anomaly scores (white: normal rows, gold: ano
 # ----------------------
 # :meth:`~sklearn_gan_ad.GANAnomalyDetector.reconstruction_error` and
 # :meth:`~sklearn_gan_ad.GANAnomalyDetector.discriminator_score` give the
-# unstandardised components (higher = more anomalous) whatever ``score`` is.
+# unstandardised components (higher = more anomalous) whatever ``anomaly_score`` is.
 # They live on unrelated scales, which is why ``"combined"`` standardises each
 # one robustly before adding them. (A third component,
 # :meth:`~sklearn_gan_ad.GANAnomalyDetector.latent_score`, is not drawn here.)

@@ -86,8 +86,9 @@ print(
 # The bar chart compares the anomaly's contributions with the median
 # contribution of the training rows (note the logarithmic axis). The
 # overheating motor stands out. The other readings are worse reconstructed than
-# usual too, but an order of magnitude less: the reconstruction ``G(E(x))`` of
-# the whole row is a compromise pulled towards the broken feature.
+# usual too, but far less (the coolant temperature five times less, the
+# rest some 25 times less): the reconstruction
+# ``G(E(x))`` of the whole row is a compromise pulled towards the broken feature.
 names = detector.feature_names_in_
 order = np.argsort(contributions)
 fig, ax = plt.subplots(figsize=(7, 3.8))

@@ -6,7 +6,8 @@ Reconstruction-error detection on 2-D data
 The simplest way to use :class:`~sklearn_gan_ad.GANAnomalyDetector`: train it
 on (mostly) normal rows and flag the rows that its encoder and generator cannot
 reproduce. With ``anomaly_score="reconstruction"`` the anomaly evidence is the squared
-reconstruction error ``||x - G(E(x))||²`` on standardised features.
+reconstruction error of ``G(E(x))`` on standardised features, each feature's
+error divided by its typical (upper-quartile) training error.
 
 On two features we can draw what the detector learnt: the filled contours show
 :meth:`~sklearn_gan_ad.GANAnomalyDetector.decision_function` over the plane

@@ -32,7 +32,7 @@ from ._threads import (
     for_each_in_threads,
     torch_threads,
 )
-from .callbacks import TrainingDivergedError
+from .callbacks import TrainingDivergedError, check_callbacks
 from .networks.members import with_member_axis
 from .scoring import EnsembleScorer, ScoreCombiner, squared_norm_atypicality
 from .training import NETWORK_DTYPE, AdversarialNet
@@ -478,6 +478,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         params_at_fit = self.get_params(deep=False)
         X = self._validate_input(X, reset=True)
         self._validate_network_params()
+        check_callbacks(self.callbacks)
         device = _resolve_device(self.device)
         mean, scale = self._fit_input_scaling(X)
         model_shape = self._model_shape(X.shape[1])
@@ -1036,7 +1037,8 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         if not hasattr(self, "neighbour_reference_"):
             raise AttributeError(
                 "neighbour_distance needs the training embeddings kept when the score "
-                "uses them: fit with novelty=True or a positive neighbour_weight"
+                "uses them: fit with anomaly_score='neighbours', or 'combined' with a "
+                "positive neighbour_weight (GANAnomalyDetector(novelty=True) does)"
             )
         return self._ensemble_mean(X, "neighbours")
 

@@ -21,6 +21,51 @@ class StopTraining(Exception):
     """Raised by a callback to end training early; the net keeps its state."""
 
 
+# skorch callbacks that cannot work on an adversarial net, and what to use
+_UNSUPPORTED = {
+    "EpochScoring": "it scores predictions against targets, and a detector's net has "
+    "neither; its recorded losses (train_loss, critic_loss, generator_loss) are in "
+    "net_.history",
+    "BatchScoring": "it scores predictions against targets, and a detector's net has "
+    "neither; its recorded losses (train_loss, critic_loss, generator_loss) are in "
+    "net_.history",
+    "Checkpoint": "it saves only module_ and optimizer_, not the generator and the "
+    "critics; use sklearn_gan_ad.callbacks.Checkpoint",
+    "TrainEndCheckpoint": "it saves only module_ and optimizer_, not the generator and "
+    "the critics; use sklearn_gan_ad.callbacks.Checkpoint",
+    "LoadInitState": "it restores only module_ and optimizer_, leaving the generator "
+    "and the critics freshly initialised",
+}
+
+
+def check_callbacks(callbacks):
+    """Raise ValueError for an entry of ``callbacks`` that cannot act on a detector's net.
+
+    Entries are skorch callbacks or ``(name, callback)`` pairs. skorch's own
+    callbacks that act on ``module_`` alone, or on targets, are refused with
+    what to use instead, rather than doing part of their job silently.
+    """
+    import skorch.callbacks
+
+    for index, entry in enumerate(callbacks or []):
+        callback = entry[1] if isinstance(entry, tuple) and len(entry) == 2 else entry
+        if not isinstance(callback, Callback) or (
+            isinstance(entry, tuple) and not isinstance(entry[0], str)
+        ):
+            raise ValueError(
+                f"callbacks[{index}] must be a skorch callback or a (name, callback) "
+                f"pair, got {entry!r}"
+            )
+        kind = type(callback).__name__
+        if kind in _UNSUPPORTED and isinstance(callback, getattr(skorch.callbacks, kind)):
+            raise ValueError(f"callbacks[{index}] is skorch's {kind}: {_UNSUPPORTED[kind]}")
+        if isinstance(callback, skorch.callbacks.EarlyStopping) and callback.load_best:
+            raise ValueError(
+                f"callbacks[{index}] is skorch's EarlyStopping(load_best=True), which "
+                "restores only module_; use sklearn_gan_ad.callbacks.EarlyStopping"
+            )
+
+
 def _components(net):
     return [name + "_" for name in (*net._modules, *net._optimizers)]
 
@@ -154,6 +199,9 @@ class DivergenceGuard(Callback):
                 group["lr"] = rate * self.lr_factor
 
     def on_train_end(self, net, **kwargs):
+        # a copy of every module and optimizer: kept, it would travel with
+        # the fitted detector (several times its weights in a pickle)
+        self.good_state_ = None
         if self.retries_ and not self.good_epochs_:
             raise TrainingDivergedError(
                 f"no epoch of training ended with finite losses and weights "
@@ -199,6 +247,10 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         score = net.history[-1, self.monitor]
+        if not math.isfinite(score):
+            # a diverged epoch (the divergence guard restores the weights):
+            # never the best, and not a miss of an improvement either
+            return
         # relative to the best's size: a Wasserstein loss is negative, where
         # best * (1 - threshold) would lie above the best
         if math.isinf(self.best_score_) or (
@@ -220,6 +272,7 @@ class EarlyStopping(Callback):
     def on_train_end(self, net, **kwargs):
         if self.load_best and self.best_state_ is not None:
             restore_state(net, self.best_state_)
+        self.best_state_ = None  # restored: not kept beside the fitted weights
 
 
 class LRScheduler(Callback):

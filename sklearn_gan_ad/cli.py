@@ -139,7 +139,8 @@ def _build_parser():
     compare = commands.add_parser(
         "compare",
         help="compare detectors on a table (or on the built-in data set)",
-        description="Compare detectors over repeated stratified train/test splits: "
+        description="Compare detectors over repeated train/test splits (stratified "
+        "on --label-column when given): "
         "per seed, a StandardScaler and every detector are fitted on the "
         "unlabelled train part and the test part is scored.",
     )

@@ -27,6 +27,7 @@ The result tables are pandas DataFrames, so :func:`compare` needs pandas.
 """
 
 import importlib
+import inspect
 import math
 import numbers
 import sys
@@ -42,7 +43,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neighbors import LocalOutlierFactor
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import OneClassSVM
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .tabular import GANAnomalyDetector
 
@@ -169,12 +170,13 @@ class PyODAdapter(OutlierMixin, BaseEstimator):
     ----------
     detector : PyOD estimator or str, default="AutoEncoder"
         A PyOD detector instance (cloned at fit, never modified), or the name
-        of a PyOD model (``"AutoEncoder"``, ``"ECOD"``, ...; see
-        :func:`available_detectors`), built with PyOD's defaults.
+        of a PyOD model (``"AutoEncoder"``, ``"ECOD"``, ...; with or without
+        the ``"pyod:"`` of :func:`available_detectors`), built with PyOD's
+        defaults (``DeepSVDD`` gets the number of features it requires).
     random_state : int or None, default=None
         When not None, set on the wrapped model if it has a ``random_state``
         parameter (so :func:`compare` can seed it).
-    contamination : float or None, default=None
+    contamination : float in (0, 0.5] or None, default=None
         When not None, the wrapped model's ``contamination`` (PyOD's share of
         training rows labelled outliers, which sets ``threshold_`` and so
         ``offset_``); None keeps the model's own (PyOD's default 0.1).
@@ -185,9 +187,14 @@ class PyODAdapter(OutlierMixin, BaseEstimator):
         The fitted PyOD model.
     offset_ : float
         ``-detector_.threshold_``, so that ``decision_function`` is negative
-        exactly for the rows PyOD labels as outliers.
+        exactly for the rows ``predict`` (PyOD's ``predict``) labels outliers.
+        On the training rows that can differ from PyOD's ``labels_``: the
+        neighbour-based models (KNN, LOF) score a training row in ``labels_``
+        without itself and in ``predict`` with itself among its neighbours.
     n_features_in_ : int
         Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names, when X was a DataFrame with string column names.
 
     Notes
     -----
@@ -216,19 +223,34 @@ class PyODAdapter(OutlierMixin, BaseEstimator):
         self : object
             The fitted adapter.
         """
-        X = check_array(X, dtype=np.float64)
+        if self.contamination is not None and not (
+            isinstance(self.contamination, numbers.Real) and 0 < self.contamination <= 0.5
+        ):
+            # PyOD's own range; set_params would not check it
+            raise ValueError(
+                f"contamination must be in (0, 0.5] or None, got {self.contamination!r}"
+            )
+        X = validate_data(self, X, dtype=np.float64)
         if isinstance(self.detector, str):
-            model = _import_pyod_class(self.detector)()
+            name = self.detector.removeprefix(_PYOD_PREFIX)
+            model_class = _import_pyod_class(name)
+            # DeepSVDD, for one, must be told the width of its input
+            required = {
+                parameter
+                for parameter, spec in inspect.signature(model_class).parameters.items()
+                if spec.default is inspect.Parameter.empty
+                and spec.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+            }
+            model = model_class(**({"n_features": X.shape[1]} if "n_features" in required else {}))
         else:
             model = clone(self.detector)
         if self.random_state is not None and "random_state" in model.get_params():
             model.set_params(random_state=self.random_state)
         if self.contamination is not None:
-            model.set_params(contamination=self.contamination)
+            model.set_params(contamination=float(self.contamination))
         model.fit(X)
         self.detector_ = model
         self.offset_ = -float(model.threshold_)
-        self.n_features_in_ = X.shape[1]
         return self
 
     def score_samples(self, X):
@@ -243,7 +265,7 @@ class PyODAdapter(OutlierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = check_array(X, dtype=np.float64)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
         return -np.asarray(self.detector_.decision_function(X), dtype=np.float64)
 
     def decision_function(self, X):
@@ -271,7 +293,7 @@ class PyODAdapter(OutlierMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = check_array(X, dtype=np.float64)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
         return np.where(np.asarray(self.detector_.predict(X)) == 1, -1, 1)
 
 
@@ -410,11 +432,11 @@ def _resolve_detectors(detectors):
             if not callable(getattr(estimator, method, None))
         ]
         if missing:
-            hint = (
-                " (LocalOutlierFactor needs novelty=True)"
-                if isinstance(estimator, LocalOutlierFactor)
-                else ""
-            )
+            hint = ""
+            if isinstance(estimator, LocalOutlierFactor):
+                hint = " (LocalOutlierFactor needs novelty=True)"
+            elif type(estimator).__module__.startswith("pyod."):
+                hint = " (wrap a PyOD model in sklearn_gan_ad.PyODAdapter)"
             raise ValueError(
                 f"detector {name!r} ({type(estimator).__name__}) has no "
                 f"{', '.join(missing)}{hint}; compare needs fit, score_samples and predict"
@@ -466,8 +488,13 @@ def _check_seeds(seeds):
     if not seeds:
         raise ValueError("seeds is empty; give at least one seed")
     for seed in seeds:
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"seeds must be non-negative integers, got {seed!r}")
+        if (
+            isinstance(seed, bool)
+            or not isinstance(seed, numbers.Integral)
+            or not 0 <= seed < 2**32
+        ):
+            # scikit-learn's splits take seeds below 2**32
+            raise ValueError(f"seeds must be integers in [0, 2**32), got {seed!r}")
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {list(seeds)}")
     return tuple(int(seed) for seed in seeds)
@@ -638,9 +665,16 @@ def compare(
         or not 0 < test_size < 1
     ):
         raise ValueError(f"test_size must be a float in (0, 1), got {test_size!r}")
+    test_size = float(test_size)  # scikit-learn's split refuses numpy floats
     X = _check_X(X)
     if y is not None:
         y = _check_labels(y, len(X))
+        n_test = math.ceil(test_size * len(X))
+        if not 2 <= n_test <= len(X) - 2:
+            raise ValueError(
+                f"test_size={test_size} puts {n_test} of {len(X)} rows in the test part; "
+                "a stratified split needs at least 2 rows in each part (one per class)"
+            )
     resolved = _resolve_detectors(detectors)
 
     rows, scores = [], {}

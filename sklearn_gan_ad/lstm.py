@@ -154,7 +154,8 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         ``"auto"`` is 0 with or without ``novelty``. With the networks started
         from PCA, weight 4 lowered the mean AUC of the reconstruction error on
         the clean NAB cuts (0.703 to 0.698, ``benchmarks/nab_clean_scores.py``).
-        A positive weight keeps the training windows' embeddings
+        A score that uses it (``"neighbours"``, or ``"combined"`` with a
+        positive weight) keeps the training windows' embeddings
         (``neighbour_reference_``).
     novelty : bool, default=False
         Whether the training windows are known to be normal (a clean training
@@ -202,11 +203,13 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         Per-channel standardisation learnt on the training windows.
     neighbour_reference_ : ndarray of shape (n_estimators, n_reference, width)
         Each member's critic embedding of evenly spaced training windows (at
-        most 32 MiB per member), kept only when ``neighbour_weight`` is positive.
+        most 32 MiB per member), kept only when the score uses
+        :meth:`neighbour_distance`.
     latent_norm_median_ : ndarray of shape (n_estimators,)
         Each member's median squared code norm of the training windows, which
-        the latent typicality is relative to; kept only when ``latent_weight``
-        is positive.
+        the latent typicality is relative to; kept only when the score uses
+        the latent typicality (``anomaly_score="combined"`` with a positive
+        ``latent_weight``, the default).
     feature_error_scale_ : ndarray of shape (n_estimators, window_length * n_channels)
         Each member's upper quartile of the squared error per time step and
         channel on the training windows (the combined score of this detector does not use it).

@@ -52,15 +52,17 @@ def _plain(value):
 
 
 def _json_params(detector):
-    # the parameters the networks were built with: set_params after the fit
-    # takes effect at the next fit, and the file must rebuild this model
-    fitted_with = getattr(detector, "_params_at_fit", None) or detector.get_params(deep=False)
-    params = {name: _plain(value) for name, value in fitted_with.items()}
-    if params.get("callbacks"):
+    if detector.get_params(deep=False).get("callbacks"):
         raise ValueError(
             "save() cannot store callbacks (they are arbitrary code); set "
             "callbacks=None before saving, or use pickle for a trusted round trip"
         )
+    # the parameters the networks were built with: set_params after the fit
+    # takes effect at the next fit, and the file must rebuild this model.
+    # Callbacks only shaped the training: the file scores the same without them
+    fitted_with = getattr(detector, "_params_at_fit", None) or detector.get_params(deep=False)
+    params = {name: _plain(value) for name, value in fitted_with.items() if name != "callbacks"}
+    params["callbacks"] = None
     random_state = params.get("random_state")
     if random_state is not None and not isinstance(random_state, (int, np.integer)):
         params["random_state"] = None  # a RandomState instance has no safe form

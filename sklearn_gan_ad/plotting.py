@@ -135,7 +135,7 @@ def plot_comparison(result, path):
     Parameters
     ----------
     result : ComparisonResult
-        The output of :func:`sklearn_gan_ad.compare.compare`.
+        The output of :func:`sklearn_gan_ad.compare() <sklearn_gan_ad.compare.compare>`.
     path : str or path-like
         Where to write the figure; the extension names the format (``.png``,
         ``.pdf``, ``.svg``, ...; PNG without one).
@@ -147,6 +147,9 @@ def plot_comparison(result, path):
 
     Raises
     ------
+    ValueError
+        If ``result`` holds no held-out scores, or the path names a format
+        matplotlib cannot write.
     ImportError
         If matplotlib is not installed.
     """

@@ -94,8 +94,9 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         ``novelty=True``: on clean ADBench rows (3 seeds) weights 4 and 8
         scored 0.943 and 0.944 mean ROC-AUC. The neighbour distance alone
         (``anomaly_score="neighbours"``) scored 0.947, which is why
-        ``novelty=True`` uses it alone. A positive weight keeps the training
-        rows' embeddings (``neighbour_reference_``).
+        ``novelty=True`` uses it alone. A score that uses it (``"neighbours"``,
+        or ``"combined"`` with a positive weight) keeps the training rows'
+        embeddings (``neighbour_reference_``).
     novelty : bool, default=False
         Whether the training rows are known to be normal (scikit-learn's
         novelty detection, as ``LocalOutlierFactor(novelty=True)``). It only

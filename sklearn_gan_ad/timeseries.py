@@ -900,9 +900,6 @@ def detect_intervals(
         Window length.
     step : int, default=1
         Distance between window starts.
-    aggregate : {"mean", "median", "max"}, default="mean"
-        How overlapping window scores are combined per timestamp (see
-        :func:`windows_to_timestamps`).
     scores : {"window", "step"}, default="window"
         ``"window"`` spreads each window's anomaly score (``-score_samples``)
         over its time steps; ``"step"`` uses the detector's per-step
@@ -910,6 +907,9 @@ def detect_intervals(
         scores gave the better per-timestamp ROC-AUC on NAB and found the
         spike, level shift and frequency change of the synthetic tests; step
         scores gave a slightly higher interval F1 on NAB (docs' benchmark page).
+    aggregate : {"mean", "median", "max"}, default="mean"
+        How overlapping window scores are combined per timestamp (see
+        :func:`windows_to_timestamps`).
     smooth : int or "auto", default="auto"
         Width of the moving average applied to the per-timestamp scores before
         thresholding (:func:`smooth_scores`); 1 disables it. ``"auto"`` is a
@@ -1110,7 +1110,8 @@ def make_seasonal_series(
     kind : str
         One of :data:`SYNTHETIC_ANOMALY_KINDS`.
     n_train, n_test : int, default=3000, 2000
-        Lengths of the clean training part and of the test part.
+        Lengths of the clean training part and of the test part
+        (``n_test`` at least 1,300).
     period : int, default=50
         Steps per season.
     noise : float, default=0.05

@@ -24,6 +24,7 @@ import threading
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PrintLog
+from skorch.utils import TeeGenerator
 from torch.nn import functional as F
 
 from .callbacks import DivergenceGuard, StopTraining
@@ -437,8 +438,10 @@ class AdversarialNet(NeuralNet):
             self.critic_z_, z_prior, z_encoded
         )
         self.optimizer_critic_.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer_critic_.step()
+        if loss.requires_grad:  # not when a Freezer froze both critics whole
+            loss.backward()
+            self._notify_grad_computed(("critic_x", "critic_z"), x)
+            self.optimizer_critic_.step()
         return loss.detach() / self.n_members
 
     def reconstruction_loss(self, reconstruction, x):
@@ -461,13 +464,15 @@ class AdversarialNet(NeuralNet):
         # the critics only pass gradients through here: not computing gradients
         # for their own weights saved about 5 % of a training step
         critic_params = [*self.critic_x_.parameters(), *self.critic_z_.parameters()]
+        # as they were: a Freezer callback may have frozen some on purpose
+        trainable = [param.requires_grad for param in critic_params]
         for param in critic_params:
             param.requires_grad_(False)
         try:
             return self._generator_update(x)
         finally:
-            for param in critic_params:
-                param.requires_grad_(True)
+            for param, flag in zip(critic_params, trainable):
+                param.requires_grad_(flag)
 
     def _generator_update(self, x):
         batch = x.shape[1]
@@ -482,9 +487,31 @@ class AdversarialNet(NeuralNet):
         rec_loss = self.reconstruction_loss(reconstruction, x)
         loss = adversarial + self.reconstruction_weight * rec_loss.sum()
         self.optimizer_.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer_.step()
+        if loss.requires_grad:  # not when a Freezer froze encoder and generator whole
+            loss.backward()
+            self._notify_grad_computed(("module", "generator"), x)
+            self.optimizer_.step()
         return adversarial.detach() / self.n_members, rec_loss.detach().mean()
+
+    def _notify_grad_computed(self, modules, x):
+        """skorch's ``on_grad_computed`` (``GradientNormClipping``, ...) for ``modules``' weights."""
+        named = (
+            item
+            for name in modules
+            for item in getattr(self, name + "_").named_parameters(prefix=name)
+        )
+        self.notify(
+            "on_grad_computed", named_parameters=TeeGenerator(named), batch=x, training=True
+        )
+
+    def get_all_learnable_params(self):
+        """``(name, parameter)`` of every module, named ``"<module>.<parameter>"``.
+
+        skorch's own names leave the module out, so that ``Freezer`` patterns
+        could not tell ``generator.head.weight`` from ``critic_x.head.weight``.
+        """
+        for name in self._modules:
+            yield from getattr(self, name + "_").named_parameters(prefix=name)
 
     def train_step(self, batch, **fit_params):
         x = batch.to(self.device) if hasattr(batch, "to") else batch

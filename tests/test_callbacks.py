@@ -1,6 +1,9 @@
 """Callbacks act on every module and optimizer of the adversarial net."""
 
+import copy
+
 import numpy as np
+import pytest
 import skorch.callbacks
 import torch
 
@@ -22,15 +25,33 @@ def test_early_stopping_ends_training_before_the_last_epoch():
     assert len(detector.net_.history) < 50
 
 
+class _KeepsBestState(EarlyStopping):
+    """EarlyStopping that keeps a copy of the best state it restores at the end."""
+
+    def on_train_end(self, net, **kwargs):
+        self.restored_state = copy.deepcopy(self.best_state_)
+        super().on_train_end(net, **kwargs)
+
+
 def test_early_stopping_restores_the_best_state_of_every_module():
     detector = GANAnomalyDetector(
-        epochs=50, callbacks=[EarlyStopping(patience=2, threshold=0.5, load_best=True)], **FAST
+        epochs=50, callbacks=[_KeepsBestState(patience=2, threshold=0.5, load_best=True)], **FAST
     ).fit(X)
-    stopper = dict(detector.net_.callbacks_)["EarlyStopping"]
+    stopper = dict(detector.net_.callbacks_)["_KeepsBestState"]
     for name in ("module_", "generator_", "critic_x_", "critic_z_"):
         restored = getattr(detector.net_, name).state_dict()
-        for key, value in stopper.best_state_[name].items():
+        for key, value in stopper.restored_state[name].items():
             assert torch.equal(restored[key], value)
+
+
+def test_no_snapshot_of_the_networks_outlives_the_fit():
+    detector = GANAnomalyDetector(
+        epochs=50, callbacks=[EarlyStopping(patience=2, threshold=0.5)], **FAST
+    ).fit(X)
+    callbacks = dict(detector.net_.callbacks_)
+    # copies of every module and optimizer would travel with the fitted detector
+    assert callbacks["EarlyStopping"].best_state_ is None
+    assert callbacks["divergence_guard"].good_state_ is None
 
 
 def test_skorchs_own_early_stopping_ends_the_fit_and_keeps_the_detector_fitted():
@@ -144,12 +165,12 @@ def test_early_stopping_restores_the_best_epoch_of_every_ensemble_member():
     detector = GANAnomalyDetector(
         epochs=30,
         n_estimators=3,
-        callbacks=[EarlyStopping(patience=2, threshold=0.5)],
+        callbacks=[_KeepsBestState(patience=2, threshold=0.5)],
         hidden_layer_sizes=(16,),
         random_state=0,
     ).fit(X)
-    stopper = dict(detector.net_.callbacks_)["EarlyStopping"]
-    for name, state in stopper.best_state_.items():
+    stopper = dict(detector.net_.callbacks_)["_KeepsBestState"]
+    for name, state in stopper.restored_state.items():
         if name.startswith("optimizer"):
             continue
         for key, value in getattr(detector.net_, name).state_dict().items():
@@ -169,3 +190,66 @@ def test_a_snapshot_taken_into_an_earlier_one_reuses_its_tensors_and_equals_a_fr
     assert reused["module_"][next(iter(reused["module_"]))] is weight
     for name in fresh:
         torch.testing.assert_close(reused[name], fresh[name])
+
+
+def test_early_stopping_passes_over_a_non_finite_epoch():
+    # a diverged first epoch (the guard restores its weights) is never the best
+    assert _best_epoch([float("nan"), 1.0, 0.5], threshold=1e-4) == 3
+
+
+class _GradientSpy(skorch.callbacks.Callback):
+    """Records the modules whose gradients each on_grad_computed call announces."""
+
+    def initialize(self):
+        self.calls = []
+        return self
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        self.calls.append(sorted({name.split(".")[0] for name, _ in named_parameters}))
+
+
+def test_skorch_gradient_callbacks_see_the_critic_and_generator_updates_of_every_step():
+    detector = GANAnomalyDetector(epochs=2, batch_size=100, callbacks=[_GradientSpy()], **FAST)
+    spy = dict(detector.fit(X).net_.callbacks_)["_GradientSpy"]
+    one_step = [["critic_x", "critic_z"], ["generator", "module"]]
+    assert spy.calls == one_step * 4  # 2 epochs of 2 batches
+
+
+def test_skorchs_gradient_norm_clipping_changes_the_training():
+    clipped = skorch.callbacks.GradientNormClipping(gradient_clip_value=1e-12)
+    plain = GANAnomalyDetector(epochs=2, **FAST).fit(X).score_samples(X)
+    with_clipping = GANAnomalyDetector(epochs=2, callbacks=[clipped], **FAST).fit(X)
+    assert not np.array_equal(with_clipping.score_samples(X), plain)
+
+
+class _InitialWeights(skorch.callbacks.Callback):
+    def on_train_begin(self, net, **kwargs):
+        self.critic_x = copy.deepcopy(net.critic_x_.state_dict())
+
+
+def test_a_skorch_freezer_keeps_the_critic_it_names_unchanged():
+    freezer = skorch.callbacks.Freezer("critic_x.*")
+    detector = GANAnomalyDetector(epochs=2, callbacks=[_InitialWeights(), freezer], **FAST)
+    net = detector.fit(X).net_
+    initial = dict(net.callbacks_)["_InitialWeights"].critic_x
+    for key, value in net.critic_x_.state_dict().items():
+        assert torch.equal(value, initial[key]), key
+
+
+@pytest.mark.parametrize(
+    "callback, message",
+    [
+        (skorch.callbacks.EpochScoring("roc_auc"), "EpochScoring: it scores predictions"),
+        (skorch.callbacks.Checkpoint(), "use sklearn_gan_ad.callbacks.Checkpoint"),
+        (
+            skorch.callbacks.LoadInitState(skorch.callbacks.Checkpoint()),
+            "LoadInitState: it restores only module_",
+        ),
+        (skorch.callbacks.EarlyStopping(load_best=True), "use sklearn_gan_ad.callbacks.Early"),
+        ("print_log", "must be a skorch callback or a"),
+    ],
+    ids=["EpochScoring", "Checkpoint", "LoadInitState", "EarlyStopping(load_best)", "str"],
+)
+def test_a_callback_that_cannot_act_on_the_adversarial_net_is_refused(callback, message):
+    with pytest.raises(ValueError, match=message):
+        GANAnomalyDetector(epochs=1, callbacks=[callback], **FAST).fit(X)

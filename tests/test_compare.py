@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_gan_ad import GANAnomalyDetector
 from sklearn_gan_ad.compare import (
     ComparisonResult,
+    HeldOutScores,
     PyODAdapter,
     available_detectors,
     compare,
@@ -215,7 +216,8 @@ def test_invalid_labels_raise_value_error(blobs, y, match):
         (dict(detectors={"lof": LocalOutlierFactor()}), "novelty=True"),
         (dict(seeds=()), "seeds is empty"),
         (dict(seeds=(0, 0)), "distinct"),
-        (dict(seeds=(-1,)), "non-negative"),
+        (dict(seeds=(-1,)), r"integers in \[0, 2\*\*32\)"),
+        (dict(seeds=(2**32,)), r"integers in \[0, 2\*\*32\)"),
         (dict(test_size=1.5), "test_size"),
     ],
 )
@@ -283,6 +285,59 @@ def test_pyod_adapter_sets_the_wrapped_models_contamination():
     X = np.array([[0.5], [3.0], [1.0]])
     adapter = PyODAdapter(FakePyODDetectorWithContamination(), contamination=0.3).fit(X)
     assert adapter.detector_.contamination == 0.3
+
+
+def test_pyod_adapter_refuses_rows_of_another_width():
+    adapter = PyODAdapter(FakePyODDetector()).fit(np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="3 features"):
+        adapter.score_samples(np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("contamination", [0.7, 0.0, "0.1"])
+def test_pyod_adapter_refuses_a_contamination_outside_pyods_range(contamination):
+    adapter = PyODAdapter(FakePyODDetectorWithContamination(), contamination=contamination)
+    with pytest.raises(ValueError, match=r"contamination must be in \(0, 0.5\]"):
+        adapter.fit(np.zeros((5, 1)))
+
+
+class FakeDeepSVDD(FakePyODDetector):
+    """Like PyOD's DeepSVDD: cannot be built without the width of its input."""
+
+    def __init__(self, n_features, random_state=None):
+        super().__init__(random_state)
+        self.n_features = n_features
+
+
+def test_pyod_adapter_builds_a_named_model_with_the_width_it_requires(monkeypatch):
+    # the module, not the compare function the package exports under its name
+    module = sys.modules["sklearn_gan_ad.compare"]
+    monkeypatch.setattr(module, "_import_pyod_class", lambda name: FakeDeepSVDD)
+    adapter = PyODAdapter("pyod:DeepSVDD").fit(np.zeros((5, 3)))
+    assert adapter.detector_.n_features == 3
+
+
+def test_a_raw_pyod_model_is_refused_with_a_hint_to_wrap_it(blobs):
+    raw = type("KNN", (FakePyODDetector,), {"__module__": "pyod.models.knn"})()
+    with pytest.raises(ValueError, match="wrap a PyOD model in sklearn_gan_ad.PyODAdapter"):
+        compare(*blobs, {"knn": raw}, seeds=(0,))
+
+
+def test_compare_accepts_a_numpy_float_test_size(blobs):
+    result = compare(*blobs, {"a": IsolationForest()}, seeds=(0,), test_size=np.float32(0.3))
+    assert result.test_size == pytest.approx(0.3)
+
+
+def test_compare_refuses_a_test_size_leaving_a_part_without_one_row_per_class():
+    X, y = np.arange(8.0).reshape(4, 2), np.array([0, 0, 1, 1])
+    with pytest.raises(ValueError, match="puts 1 of 4 rows in the test part"):
+        compare(X, y, {"a": IsolationForest()}, seeds=(0,), test_size=0.25)
+
+
+def test_the_comparison_helpers_are_importable_from_the_package():
+    import sklearn_gan_ad
+
+    assert sklearn_gan_ad.HeldOutScores is HeldOutScores
+    assert sklearn_gan_ad.make_detector is make_detector
 
 
 class FailingDetector(BaseEstimator):

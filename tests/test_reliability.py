@@ -14,7 +14,7 @@ from joblib import parallel_backend
 from skorch.callbacks import Callback
 
 from sklearn_gan_ad import GANAnomalyDetector, LSTMGANAnomalyDetector, load
-from sklearn_gan_ad.callbacks import TrainingDivergedError
+from sklearn_gan_ad.callbacks import EarlyStopping, TrainingDivergedError
 
 FAST = dict(hidden_layer_sizes=(16,), epochs=5, random_state=0)
 RNG = np.random.RandomState(0)
@@ -509,6 +509,15 @@ def test_save_after_set_params_writes_the_model_as_fitted(tmp_path):
     restored = load(tmp_path / "model.pt")
     np.testing.assert_array_equal(restored.score_samples(X), expected)
     assert restored.get_params()["hidden_layer_sizes"] == (16,)
+
+
+def test_a_detector_fitted_with_callbacks_saves_once_they_are_removed(tmp_path):
+    detector = GANAnomalyDetector(**FAST, callbacks=[EarlyStopping(patience=2)]).fit(X)
+    detector.set_params(callbacks=None)
+    detector.save(tmp_path / "model.pt")
+    restored = load(tmp_path / "model.pt")
+    assert restored.callbacks is None
+    np.testing.assert_array_equal(restored.score_samples(X), detector.score_samples(X))
 
 
 def test_a_model_file_named_safetensors_loads(tmp_path):
