@@ -1101,6 +1101,16 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
 
         save(self, path)
 
+    def set_params(self, **params):
+        nested = [name for name in params if name.startswith("callbacks__")]
+        if nested:
+            # sklearn would call set_params on the list and fail with an AttributeError
+            raise ValueError(
+                f"{nested[0]}: the callbacks' own parameters cannot be set through the "
+                "detector; pass a new list with set_params(callbacks=[...])"
+            )
+        return super().set_params(**params)
+
     def __sklearn_is_fitted__(self):
         # n_features_in_ is set while validating, before training: only a
         # trained net makes the detector fitted

@@ -8,6 +8,7 @@ The callbacks here snapshot and schedule all of them.
 
 import copy
 import math
+import os
 
 import torch
 from skorch.callbacks import Callback
@@ -38,6 +39,20 @@ _UNSUPPORTED = {
 }
 
 
+# the per-epoch losses a detector's net records, which a callback can watch
+MONITORABLE = ("train_loss", "critic_loss", "generator_loss")
+
+
+def _check_monitor(index, callback):
+    monitor = getattr(callback, "monitor", None)
+    if isinstance(monitor, str) and monitor not in MONITORABLE:
+        # skorch's usual "valid_loss" would otherwise fail after a whole epoch
+        raise ValueError(
+            f"callbacks[{index}] watches {monitor!r}, which a detector's net does not "
+            f"record (it has no validation split); watch one of {', '.join(MONITORABLE)}"
+        )
+
+
 def check_callbacks(callbacks):
     """Raise ValueError for an entry of ``callbacks`` that cannot act on a detector's net.
 
@@ -64,6 +79,7 @@ def check_callbacks(callbacks):
                 f"callbacks[{index}] is skorch's EarlyStopping(load_best=True), which "
                 "restores only module_; use sklearn_gan_ad.callbacks.EarlyStopping"
             )
+        _check_monitor(index, callback)
 
 
 def _components(net):
@@ -280,8 +296,9 @@ class LRScheduler(Callback):
 
     Parameters
     ----------
-    policy : type
-        A scheduler class, e.g. ``torch.optim.lr_scheduler.StepLR``.
+    policy : type or str
+        A scheduler class, e.g. ``torch.optim.lr_scheduler.StepLR``, or the
+        name of one in ``torch.optim.lr_scheduler`` (``"StepLR"``).
     monitor : str, default="train_loss"
         History key passed to ``ReduceLROnPlateau``.
     **kwargs
@@ -301,9 +318,18 @@ class LRScheduler(Callback):
             if k not in ("policy", "monitor") and not k.endswith("_")
         }
 
+    def _policy_class(self):
+        if not isinstance(self.policy, str):
+            return self.policy
+        policy = getattr(torch.optim.lr_scheduler, self.policy, None)
+        if not isinstance(policy, type):
+            raise ValueError(f"torch.optim.lr_scheduler has no scheduler {self.policy!r}")
+        return policy
+
     def on_train_begin(self, net, **kwargs):
+        policy = self._policy_class()
         self.schedulers_ = [
-            self.policy(getattr(net, name + "_"), **self._policy_kwargs) for name in net._optimizers
+            policy(getattr(net, name + "_"), **self._policy_kwargs) for name in net._optimizers
         ]
 
     def on_epoch_end(self, net, **kwargs):
@@ -312,6 +338,11 @@ class LRScheduler(Callback):
                 scheduler.step(net.history[-1, self.monitor])
             else:
                 scheduler.step()
+
+    def on_train_end(self, net, **kwargs):
+        # each scheduler holds its optimizer: kept, a pickle of the fitted
+        # detector would store the optimizers' state a second time
+        self.schedulers_ = None
 
 
 class Checkpoint(Callback):
@@ -337,6 +368,10 @@ class Checkpoint(Callback):
         self.load_best = load_best
 
     def on_train_begin(self, net, **kwargs):
+        folder = os.path.dirname(os.path.abspath(os.fspath(self.path)))
+        if not os.path.isdir(folder):
+            # before the first epoch, not when the first improvement is saved
+            raise ValueError(f"Checkpoint path {self.path!r}: the folder {folder!r} does not exist")
         self.best_score_ = math.inf
         self.saved_epoch_ = None
 

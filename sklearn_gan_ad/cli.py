@@ -187,7 +187,8 @@ def _build_parser():
         "--epochs",
         type=_positive_int,
         metavar="N",
-        help="training epochs of the GAN detectors (default: each detector's own)",
+        help="training epochs of GANAnomalyDetector (default: its own); other "
+        "detectors, PyOD's included, keep their own training",
     )
     compare.add_argument(
         "--quiet", action="store_true", help="no progress bar or notes, only the summary table"
@@ -232,7 +233,8 @@ def _build_parser():
         "--epochs",
         type=_positive_int,
         metavar="N",
-        help="training epochs of a GAN detector (default: the detector's own, 15 for GANAnomalyDetector)",
+        help="training epochs of GANAnomalyDetector (default: 15); refused for "
+        "detectors without an epochs parameter (PyOD's models train for their own)",
     )
     detect.add_argument(
         "--seed",
@@ -509,11 +511,17 @@ def _check_label_counts(y, name, source):
 
 
 def _set_epochs(detectors, epochs):
+    """``epochs`` on every detector that has the parameter (this package's GAN detectors)."""
     if epochs is None:
         return
-    for detector in detectors.values():
-        if "epochs" in detector.get_params():
-            detector.set_params(epochs=epochs)
+    trained = [detector for detector in detectors.values() if "epochs" in detector.get_params()]
+    if not trained:
+        raise ValueError(
+            "--epochs sets the training epochs of this package's GAN detectors; none of "
+            f"{', '.join(detectors)} has an epochs parameter"
+        )
+    for detector in trained:
+        detector.set_params(epochs=epochs)
 
 
 def _run_compare(args, out, err):
@@ -608,7 +616,13 @@ def _run_detect(args, out, err):
         if "contamination" not in params:
             raise ValueError(f"detector {args.detector!r} has no contamination parameter")
         detector.set_params(contamination=args.contamination)
-    if args.epochs is not None and "epochs" in params:
+    if args.epochs is not None:
+        if "epochs" not in params:
+            # PyOD's deep models train for their own epoch counts
+            raise ValueError(
+                f"--epochs sets the training epochs of this package's GAN detectors; "
+                f"detector {args.detector!r} has no epochs parameter"
+            )
         detector.set_params(epochs=args.epochs)
     if "random_state" in params:
         detector.set_params(random_state=args.seed)

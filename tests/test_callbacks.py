@@ -253,3 +253,42 @@ def test_a_skorch_freezer_keeps_the_critic_it_names_unchanged():
 def test_a_callback_that_cannot_act_on_the_adversarial_net_is_refused(callback, message):
     with pytest.raises(ValueError, match=message):
         GANAnomalyDetector(epochs=1, callbacks=[callback], **FAST).fit(X)
+
+
+def test_lr_scheduler_keeps_no_scheduler_after_the_fit():
+    scheduler = LRScheduler(torch.optim.lr_scheduler.StepLR, step_size=1)
+    detector = GANAnomalyDetector(epochs=2, callbacks=[scheduler], **FAST).fit(X)
+    # each scheduler holds an optimizer, which a pickle would store a second time
+    assert dict(detector.net_.callbacks_)["LRScheduler"].schedulers_ is None
+
+
+def test_lr_scheduler_takes_a_scheduler_by_its_name():
+    by_name = LRScheduler("StepLR", step_size=1, gamma=0.1)
+    net = GANAnomalyDetector(epochs=2, callbacks=[by_name], learning_rate=1e-3, **FAST).fit(X).net_
+    assert net.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-5)
+
+
+def test_a_checkpoint_into_a_missing_folder_is_refused_before_training(tmp_path):
+    checkpoint = Checkpoint(tmp_path / "missing" / "best.pt")
+    with pytest.raises(ValueError, match="does not exist"):
+        GANAnomalyDetector(epochs=2, callbacks=[checkpoint], **FAST).fit(X)
+
+
+@pytest.mark.parametrize(
+    "callback",
+    [
+        EarlyStopping(monitor="valid_loss"),
+        skorch.callbacks.EarlyStopping(monitor="valid_loss"),
+        LRScheduler(torch.optim.lr_scheduler.ReduceLROnPlateau, monitor="loss"),
+    ],
+    ids=["EarlyStopping", "skorch EarlyStopping", "LRScheduler"],
+)
+def test_a_callback_watching_a_loss_the_net_does_not_record_is_refused_at_fit(callback):
+    with pytest.raises(ValueError, match="watch one of train_loss, critic_loss, generator_loss"):
+        GANAnomalyDetector(epochs=2, callbacks=[callback], **FAST).fit(X)
+
+
+def test_setting_a_callbacks_own_parameter_through_the_detector_is_refused():
+    detector = GANAnomalyDetector(callbacks=[("stop", EarlyStopping())])
+    with pytest.raises(ValueError, match="pass a new list"):
+        detector.set_params(callbacks__stop__patience=3)

@@ -547,3 +547,17 @@ def test_compare_series_on_a_single_timestamp_asks_for_a_longer_series(tmp_path,
     status, _, err = run(["compare-series", single, *SERIES_COLUMNS], capsys)
     assert status == 2
     assert "needs at least 2 timestamps" in err
+
+
+def test_detect_refuses_epochs_for_a_detector_without_them(table, tmp_path, capsys):
+    argv = ["detect", table, table, "--output", tmp_path / "s.csv"]
+    status, _, err = run([*argv, "--detector", "IsolationForest", "--epochs", "2"], capsys)
+    assert status == 2
+    assert "'IsolationForest' has no epochs parameter" in err
+
+
+def test_compare_refuses_epochs_when_no_detector_trains_for_epochs(table, capsys):
+    argv = ["compare", table, "--detectors", "IsolationForest,LocalOutlierFactor"]
+    status, _, err = run([*argv, "--epochs", "2"], capsys)
+    assert status == 2
+    assert "has an epochs parameter" in err
