@@ -29,6 +29,7 @@ Writes ``benchmarks/results/kernels.md``.
     python benchmarks/kernels.py
 """
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -253,7 +254,15 @@ def lstm_members(n_members=5, batch=128, steps=25, patch=4, hidden=32):
     ]
 
 
-def main():
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=REPO_ROOT / "benchmarks" / "results",
+        help="folder for kernels.md (default: benchmarks/results)",
+    )
+    args = parser.parse_args(argv)
     started = time.perf_counter()
     product_rows, width_rows = products()
     lstm_rows, n_windows = lstm_chunks()
@@ -317,7 +326,7 @@ def main():
             "",
         ]
     )
-    path = REPO_ROOT / "benchmarks" / "results" / "kernels.md"
+    path = args.output_dir / "kernels.md"
     write_text(path, text)
     print(text)
 
