@@ -79,6 +79,10 @@ class ScoreCombiner:
         scores have median 0 and robust scale 1: a fixed threshold such as
         ``contamination="auto"`` then means the same for every ``anomaly_score`` mode.
         """
+        if not any(self.weights.values()):
+            raise ValueError(
+                f"every score weight is 0 ({self.weights}); at least one component must count"
+            )
         self.location_scale_ = {
             name: robust_location_scale(components[name])
             for name, weight in self.weights.items()

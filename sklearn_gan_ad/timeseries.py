@@ -358,6 +358,13 @@ def windows_to_timestamps(
             np.isfinite(starts_arr) & (starts_arr == np.round(starts_arr))
         ):
             raise ValueError(f"starts must contain integers, got dtype {starts_arr.dtype}.")
+    beyond = np.flatnonzero(starts_arr >= n_timestamps)
+    if beyond.size:
+        # before the cast to int64, which a start of 1e20 would overflow
+        bad = int(beyond[0])
+        raise ValueError(
+            f"starts[{bad}]={starts_arr[bad]:g} is outside a series of {n_timestamps} timestamps."
+        )
     starts_arr = starts_arr.astype(np.int64)
     if starts_arr.shape[0] != values.shape[0]:
         raise ValueError(
@@ -569,6 +576,7 @@ def find_intervals(
             )
     else:
         threshold = _check_real(threshold, "threshold")
+    fixed_threshold, raw_threshold = not isinstance(threshold, str), threshold
     z = _check_real(z, "z")
     if z <= 0:
         raise ValueError(f"z must be > 0, got {z}.")
@@ -591,14 +599,17 @@ def find_intervals(
 
     # mean + z * std overflows for scores beyond about 1e154 (the detectors'
     # reach 1e203); every rule is scale-equivariant and a power of two
-    # rescales exactly, so such scores are brought down first
+    # rescales exactly, except for the smallest values, which underflow: so
+    # such scores are brought down for the statistics, while a fixed
+    # threshold is compared with the scores as given
+    unscaled = scores
     exponent = int(np.frexp(np.abs(scores).max())[1])
     if exponent > _LARGEST_SAFE_EXPONENT:
         scores = np.ldexp(scores, -exponent)
         if not isinstance(threshold, str):
             threshold = float(np.ldexp(threshold, -exponent))
     cutoff = _pointwise_threshold(scores, threshold, z, contamination, local_window, local_step)
-    flagged = scores > cutoff
+    flagged = unscaled > raw_threshold if fixed_threshold else scores > cutoff
     if not flagged.any():
         return []
     if padding:
@@ -641,9 +652,13 @@ def _dilate(mask, radius):
 
 def _prune(intervals, scores, flagged, min_drop):
     """Keep the intervals above the last relative drop of at least ``min_drop``."""
+    if flagged.all():
+        # no unflagged score to drop to (Orion's pruning drops to 0 then):
+        # nothing shows the intervals are less than the series itself
+        return list(intervals)
     peaks = np.array([scores[i.start : i.end + 1].max() for i in intervals])
     order = np.argsort(-peaks, kind="stable")
-    background = scores[~flagged].max() if (~flagged).any() else scores.min()
+    background = scores[~flagged].max()
     # shifted so every value is positive: ratios of negative scores mean nothing
     ladder = np.concatenate((peaks[order], [background]))
     ladder = ladder - min(ladder.min(), 0.0) + 1e-12

@@ -1,8 +1,9 @@
 """The latent typicality: how far a code's squared norm lies from the typical one."""
 
 import numpy as np
+import pytest
 
-from sklearn_gan_ad.scoring import squared_norm_atypicality
+from sklearn_gan_ad.scoring import ScoreCombiner, squared_norm_atypicality
 
 
 def test_latent_typicality_is_zero_at_the_typical_squared_norm():
@@ -20,3 +21,8 @@ def test_latent_typicality_of_each_member_is_relative_to_its_own_typical_norm():
     np.testing.assert_array_equal(
         squared_norm_atypicality(squared_norms, typical), [[0.0, 10.0], [10.0, 0.0]]
     )
+
+
+def test_a_combiner_whose_every_weight_is_zero_is_refused():
+    with pytest.raises(ValueError, match="every score weight is 0"):
+        ScoreCombiner({"reconstruction": 0}).fit({"reconstruction": np.arange(5.0)})

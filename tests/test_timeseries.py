@@ -1027,3 +1027,19 @@ def test_make_seasonal_series_rejects_an_unknown_kind():
 def test_make_seasonal_series_rejects_a_noise_level_that_is_not_a_standard_deviation(noise):
     with pytest.raises(ValueError, match="noise"):
         make_seasonal_series("spike", noise=noise)
+
+
+def test_a_fixed_threshold_flags_tiny_scores_beside_huge_ones():
+    # the statistics rescale scores beyond 2**500; 2**-500 must not become 0 for it
+    intervals = find_intervals(np.array([2.0**600, 2.0**-500, 0.0]), threshold=0.0)
+    assert [(i.start, i.end) for i in intervals] == [(0, 1)]
+
+
+def test_pruning_keeps_an_interval_that_covers_the_whole_series():
+    intervals = find_intervals(np.array([2.0, 2.0, 2.0]), threshold=1.0, prune=0.1)
+    assert [(i.start, i.end) for i in intervals] == [(0, 2)]
+
+
+def test_windows_to_timestamps_names_a_float_start_far_beyond_the_series():
+    with pytest.raises(ValueError, match=r"starts\[0\]=1e\+20 is outside a series of 1"):
+        windows_to_timestamps(np.array([1.0]), np.array([1e20]), 1)
