@@ -75,6 +75,13 @@ def _non_negative_int(text):
     return value
 
 
+def _column_list(text):
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated column names, got {text!r}")
+    return names
+
+
 def _seed_list(text):
     try:
         seeds = [int(part) for part in text.split(",") if part.strip()]
@@ -242,6 +249,14 @@ def _build_parser():
         default=0,
         metavar="S",
         help="random_state of the detector (default: 0)",
+    )
+    detect.add_argument(
+        "--ignore-columns",
+        type=_column_list,
+        default=(),
+        metavar="A,B",
+        help="numeric columns of TRAIN_FILE that are not features, such as a label or "
+        "an id column (they need not be in SCORE_FILE)",
     )
     detect.set_defaults(handler=_run_detect)
 
@@ -633,7 +648,13 @@ def _run_detect(args, out, err):
     if to_score.empty:
         # a header alone reads as columns of no known type
         raise ValueError(f"{args.score_file} has no rows to score")
-    X_train, features, _ = _numeric_features(train, args.train_file)
+    absent = [column for column in args.ignore_columns if column not in train.columns]
+    if absent:
+        raise ValueError(
+            f"--ignore-columns names columns not in {args.train_file}: "
+            + ", ".join(map(repr, absent))
+        )
+    X_train, features, _ = _numeric_features(train, args.train_file, args.ignore_columns)
     missing = [column for column in features if column not in to_score.columns]
     if missing:
         raise ValueError(

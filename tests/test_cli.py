@@ -561,3 +561,23 @@ def test_compare_refuses_epochs_when_no_detector_trains_for_epochs(table, capsys
     status, _, err = run([*argv, "--epochs", "2"], capsys)
     assert status == 2
     assert "has an epochs parameter" in err
+
+
+def test_detect_leaves_ignored_columns_out_of_the_features(table, tmp_path, capsys):
+    unlabelled = tmp_path / "unlabelled.csv"
+    pd.read_csv(table).drop(columns="is_anomaly").to_csv(unlabelled, index=False)
+    output = tmp_path / "s.csv"
+    argv = ["detect", table, unlabelled, "--output", output, "--detector", "IsolationForest"]
+    # the label column is a feature unless ignored, and the score file lacks it
+    status, _, err = run(argv, capsys)
+    assert status == 2 and "lacks columns" in err
+    status, _, _ = run([*argv, "--ignore-columns", "is_anomaly"], capsys)
+    assert status == 0
+    assert len(pd.read_csv(output)) == 99
+
+
+def test_detect_refuses_to_ignore_a_column_the_training_file_lacks(table, tmp_path, capsys):
+    argv = ["detect", table, table, "--output", tmp_path / "s.csv", "--ignore-columns", "nope"]
+    status, _, err = run(argv, capsys)
+    assert status == 2
+    assert "--ignore-columns names columns not in" in err
