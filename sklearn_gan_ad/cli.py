@@ -55,24 +55,23 @@ class _Parser(argparse.ArgumentParser):
 # -- argument types ----------------------------------------------------------------------
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _int_at_least(minimum, description):
+    """An argparse type: an integer of at least ``minimum``, else "expected <description>"."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {description}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
+_positive_int = _int_at_least(1, "a positive integer")
+_non_negative_int = _int_at_least(0, "a non-negative integer")
 
 
 def _column_list(text):
@@ -512,14 +511,10 @@ def _label_column(frame, name, source):
 
 
 def _check_label_counts(y, name, source):
-    for label, what in ((1, "anomalies"), (0, "normal rows")):
-        count = int((y == label).sum())
-        if count < 2:
-            # a stratified split needs two of each class to put one in each part
-            raise ValueError(
-                f"label column {name!r} of {source} marks {count} {what}; the ranking "
-                "metrics need at least 2 (one for each of the train and test parts)"
-            )
+    """compare's own check, before any fit, naming the column rather than ``y``."""
+    from .compare import _check_class_counts
+
+    _check_class_counts(y, f"label column {name!r} of {source}")
 
 
 # -- compare ----------------------------------------------------------------------------------

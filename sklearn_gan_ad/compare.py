@@ -467,15 +467,20 @@ def _check_labels(y, n_samples):
             f"y must be binary with 0 = normal and 1 = anomaly, got values {shown}{hint}"
         )
     y = y.astype(np.int64)
+    _check_class_counts(y, "y")
+    return y
+
+
+def _check_class_counts(y, subject):
+    """ValueError unless 0/1 labels ``y`` hold at least two of each class."""
     for label, what in ((1, "anomalies"), (0, "normal rows")):
         count = int((y == label).sum())
         if count < 2:
             # a stratified split needs two of each class to put one in each part
             raise ValueError(
-                f"y holds {count} {what}; ranking metrics need at least 2 "
+                f"{subject} holds {count} {what}; ranking metrics need at least 2 "
                 "(one for each of the train and test parts)"
             )
-    return y
 
 
 def _check_seeds(seeds):

@@ -39,6 +39,10 @@ _GLOBAL_RNG_LOCK = threading.Lock()
 # a model fitted under another default
 NETWORK_DTYPE = torch.float32
 
+# The networks each optimizer updates: encoder and generator, and the critics
+_GENERATOR_NETWORKS = ("module", "generator")
+_CRITIC_NETWORKS = ("critic_x", "critic_z")
+
 
 def generator_continuing_global(device, seed):
     """A generator on ``device`` that draws what torch's global generator would draw next.
@@ -350,17 +354,11 @@ class AdversarialNet(NeuralNet):
             # the fused kernel updates all parameters in one call: about 0.4 ms
             # less per optimizer step for the default networks on CPU
             defaults["fused"] = True
-        generator_params = [
-            *self.module_.named_parameters(prefix="module"),
-            *self.generator_.named_parameters(prefix="generator"),
-        ]
+        generator_params = list(self._named_parameters(_GENERATOR_NETWORKS))
         args, kwargs = self.get_params_for_optimizer("optimizer", generator_params)
         self.optimizer_ = self.optimizer(*args, **{**defaults, **kwargs})
 
-        critic_params = [
-            *self.critic_x_.named_parameters(prefix="critic_x"),
-            *self.critic_z_.named_parameters(prefix="critic_z"),
-        ]
+        critic_params = list(self._named_parameters(_CRITIC_NETWORKS))
         args, kwargs = self.get_params_for_optimizer("optimizer_critic", critic_params)
         self.optimizer_critic_ = self.optimizer(*args, **{**defaults, **kwargs})
         return self
@@ -440,7 +438,7 @@ class AdversarialNet(NeuralNet):
         self.optimizer_critic_.zero_grad(set_to_none=True)
         if loss.requires_grad:  # not when a Freezer froze both critics whole
             loss.backward()
-            self._notify_grad_computed(("critic_x", "critic_z"), x)
+            self._notify_grad_computed(_CRITIC_NETWORKS, x)
             self.optimizer_critic_.step()
         return loss.detach() / self.n_members
 
@@ -489,20 +487,19 @@ class AdversarialNet(NeuralNet):
         self.optimizer_.zero_grad(set_to_none=True)
         if loss.requires_grad:  # not when a Freezer froze encoder and generator whole
             loss.backward()
-            self._notify_grad_computed(("module", "generator"), x)
+            self._notify_grad_computed(_GENERATOR_NETWORKS, x)
             self.optimizer_.step()
         return adversarial.detach() / self.n_members, rec_loss.detach().mean()
 
+    def _named_parameters(self, modules):
+        """``(name, parameter)`` of ``modules``, named ``"<module>.<parameter>"``."""
+        for name in modules:
+            yield from getattr(self, name + "_").named_parameters(prefix=name)
+
     def _notify_grad_computed(self, modules, x):
         """skorch's ``on_grad_computed`` (``GradientNormClipping``, ...) for ``modules``' weights."""
-        named = (
-            item
-            for name in modules
-            for item in getattr(self, name + "_").named_parameters(prefix=name)
-        )
-        self.notify(
-            "on_grad_computed", named_parameters=TeeGenerator(named), batch=x, training=True
-        )
+        named = TeeGenerator(self._named_parameters(modules))
+        self.notify("on_grad_computed", named_parameters=named, batch=x, training=True)
 
     def get_all_learnable_params(self):
         """``(name, parameter)`` of every module, named ``"<module>.<parameter>"``.
@@ -510,8 +507,7 @@ class AdversarialNet(NeuralNet):
         skorch's own names leave the module out, so that ``Freezer`` patterns
         could not tell ``generator.head.weight`` from ``critic_x.head.weight``.
         """
-        for name in self._modules:
-            yield from getattr(self, name + "_").named_parameters(prefix=name)
+        return self._named_parameters(self._modules)
 
     def train_step(self, batch, **fit_params):
         x = batch.to(self.device) if hasattr(batch, "to") else batch

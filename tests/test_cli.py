@@ -525,7 +525,7 @@ def test_compare_names_a_label_column_with_too_few_anomalies(table, tmp_path, ca
     frame.to_csv(one_anomaly, index=False)
     status, _, err = run(["compare", one_anomaly, "--label-column", "is_anomaly"], capsys)
     assert status == 2
-    assert "label column 'is_anomaly'" in err and "marks 1 anomalies" in err
+    assert "label column 'is_anomaly' of" in err and "holds 1 anomalies" in err
 
 
 @pytest.mark.parametrize("command", ["detect", "compare-series"])
