@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-import os
 from abc import abstractmethod
 from numbers import Integral, Real
 
@@ -475,7 +474,11 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
     def _fit(self, X):
         # the networks are built from these; save() writes them, not values
         # set_params gave after the fit, so that the file rebuilds this model
-        params_at_fit = self.get_params(deep=False)
+        # (copies: a list the caller mutates after the fit must not change them)
+        params_at_fit = {
+            name: value if name == "callbacks" else copy.deepcopy(value)
+            for name, value in self.get_params(deep=False).items()
+        }
         X = self._validate_input(X, reset=True)
         self._validate_network_params()
         check_callbacks(self.callbacks)
@@ -1086,7 +1089,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         """
         return self._ensemble_mean(X, "element_errors")
 
-    def save(self, path: str | os.PathLike) -> None:
+    def save(self, path) -> None:
         """Write the fitted detector to ``path`` in the safe format.
 
         Weights are stored as tensors and everything else as JSON; read it back
@@ -1094,8 +1097,8 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
 
         Parameters
         ----------
-        path : str or path-like
-            Destination file.
+        path : str, path-like or binary file object
+            Destination file, or a file opened for writing in binary mode.
         """
         from .persistence import save
 

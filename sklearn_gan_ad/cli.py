@@ -698,6 +698,8 @@ def _series_columns(frame, args):
                 + ", ".join(map(str, frame.columns))
             )
     pd = _import_pandas()
+    if frame.empty:
+        raise ValueError(f"{args.file} has no rows")
     raw_times = frame[args.timestamp_column]
     zone = None
     if _is_numeric(raw_times):
@@ -706,10 +708,15 @@ def _series_columns(frame, args):
         try:
             parsed = pd.to_datetime(raw_times)
         except (ValueError, TypeError) as exc:
-            raise ValueError(
-                f"--timestamp-column {args.timestamp_column!r} holds values that "
-                f"are neither numbers nor dates ({exc})"
-            ) from None
+            try:
+                # several UTC offsets (local time across a daylight-saving
+                # change): one instant each, read in UTC
+                parsed = pd.to_datetime(raw_times, utc=True)
+            except (ValueError, TypeError):
+                raise ValueError(
+                    f"--timestamp-column {args.timestamp_column!r} holds values that "
+                    f"are neither numbers nor dates ({exc})"
+                ) from None
         if parsed.dt.tz is not None:
             # numpy datetimes are naive; UTC keeps the order of aware timestamps,
             # and the zone is kept to read labels and write times in it
@@ -919,7 +926,13 @@ def _run_compare_series(args, out, err):
     if args.plot:
         from .plotting import plot_series
 
-        plot_series(values, found, args.plot, true_windows=true_windows, timestamps=times)
+        plot_series(
+            values,
+            found,
+            args.plot,
+            true_windows=true_windows,
+            timestamps=_in_zone(times, zone),
+        )
         print(f"Figure written to {args.plot}", file=out)
     return 0
 

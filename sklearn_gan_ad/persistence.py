@@ -10,8 +10,12 @@ machines.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
+import warnings
+from numbers import Real
 
 import numpy as np
 import torch
@@ -71,21 +75,56 @@ def _json_params(detector):
     return params
 
 
-def save(detector, path: str | os.PathLike) -> None:
+def _is_open_file(target, method):
+    """Whether ``target`` is an open binary file (it has ``method``) rather than a path."""
+    return callable(getattr(target, method, None))
+
+
+def _file_path(path, function):
+    """``path`` as a str; a TypeError naming what ``function`` accepts otherwise."""
+    try:
+        return os.fsdecode(os.fspath(path))
+    except TypeError:
+        raise TypeError(
+            f"{function}() needs a file path (str or os.PathLike) or an open binary "
+            f"file, not {type(path).__name__}"
+        ) from None
+
+
+def _writable_path(path):
+    path = _file_path(path, "save")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path!r} is a folder; save() needs a file path")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"folder {folder!r} does not exist; save() does not create it")
+    return path
+
+
+def save(detector, path) -> None:
     """Write a fitted detector to ``path`` in the safe format.
 
     Parameters
     ----------
     detector : GANAnomalyDetector or LSTMGANAnomalyDetector
         A fitted detector without callbacks.
-    path : str or path-like
-        Destination file.
+    path : str, path-like or binary file object
+        Destination file, or a file opened for writing in binary mode (for
+        example an ``io.BytesIO``).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder of ``path`` does not exist (``IsADirectoryError`` if
+        ``path`` is a folder).
+    TypeError
+        If ``path`` is neither a path nor an open file.
     """
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(detector)
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"{os.fspath(path)!r} is a folder; save() needs a file path")
+    if not _is_open_file(path, "write"):
+        path = _writable_path(path)
     fitted = {
         name: _to_json_value(getattr(detector, name))
         for name in _FITTED_SCALARS
@@ -136,13 +175,14 @@ def _to_json_value(value):
     return value
 
 
-def load(path: str | os.PathLike):
+def load(path):
     """Read a detector written by :func:`save`; it scores on CPU.
 
     Parameters
     ----------
-    path : str or path-like
-        File written by :func:`save`.
+    path : str, path-like or binary file object
+        File written by :func:`save`, or such a file opened for reading in
+        binary mode.
 
     Returns
     -------
@@ -154,19 +194,27 @@ def load(path: str | os.PathLike):
     FileNotFoundError
         If there is no file at ``path`` (``IsADirectoryError``, a subclass of
         ``OSError``, if it is a folder).
+    TypeError
+        If ``path`` is neither a path nor an open file.
     ValueError
         If the file is not a safe-format model (for example a pickle that
         would run code), was written by an incompatible format version, or
         its parts do not fit together (an edited or damaged file).
     """
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"{os.fspath(path)!r} is a folder, not a model file")
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"no sklearn-gan-ad model file at {os.fspath(path)!r}")
+    if _is_open_file(path, "read"):
+        # the caller's file stays open: it is theirs to close
+        source, path = contextlib.nullcontext(path), getattr(path, "name", "the file object")
+    else:
+        path = _file_path(path, "load")
+        if os.path.isdir(path):
+            raise IsADirectoryError(f"{path!r} is a folder, not a model file")
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"no sklearn-gan-ad model file at {path!r}")
+        source = None
     try:
         # from an open file: torch.load picks its reader by the file name's
         # extension (a ".safetensors" name asks for the safetensors package)
-        with open(path, "rb") as file:
+        with source or open(path, "rb") as file:
             payload = torch.load(file, map_location="cpu", weights_only=True)
     except Exception as error:  # UnpicklingError, or anything a crafted file triggers
         raise ValueError(
@@ -187,8 +235,10 @@ def load(path: str | os.PathLike):
             f"version of sklearn-gan-ad reads versions {', '.join(map(str, _READABLE_VERSIONS))}"
         )
     try:
-        return _rebuild(metadata, payload)
-    except (KeyError, TypeError, AttributeError, RuntimeError, ValueError) as error:
+        detector = _rebuild(metadata, payload)
+        _check_parts_fit_together(detector)
+        return detector
+    except (KeyError, TypeError, AttributeError, RuntimeError, ValueError, IndexError) as error:
         # an edited or damaged file: its parts do not fit together
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ValueError(
@@ -254,3 +304,36 @@ def _rebuild(metadata, payload):
         module.load_state_dict(state)
     detector.net_ = net
     return detector
+
+
+def _check_parts_fit_together(detector):
+    """Refuse a rebuilt detector whose fitted parts could not score together.
+
+    The weights were checked against the networks by ``load_state_dict``; the
+    JSON parts (threshold, score statistics, names) are checked here, and then
+    by scoring one row (the training mean), which uses every part a score needs.
+    """
+    offset = detector.offset_
+    if isinstance(offset, bool) or not isinstance(offset, Real) or not math.isfinite(offset):
+        raise ValueError(f"offset_ is {offset!r}, not a finite number")
+    if len(detector.scorer_.combiners_) != detector.n_estimators:
+        raise ValueError(
+            f"the score statistics are for {len(detector.scorer_.combiners_)} members, "
+            f"the networks for {detector.n_estimators}"
+        )
+    error_scale_shape = (detector.n_estimators, detector.n_features_in_)
+    if detector.feature_error_scale_.shape != error_scale_shape:
+        raise ValueError(
+            f"feature_error_scale_ has shape {detector.feature_error_scale_.shape}, "
+            f"not {error_scale_shape}"
+        )
+    names = getattr(detector, "feature_names_in_", None)
+    if names is not None and len(names) != detector.n_features_in_:
+        raise ValueError(f"{len(names)} feature names for {detector.n_features_in_} features")
+    model_shape = detector._model_shape(detector.n_features_in_)
+    row = np.broadcast_to(detector.input_mean_, model_shape).reshape(1, -1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "X does not have valid feature names"
+        probes = (detector.decision_function(row), detector.feature_scores(row))
+    if not all(np.isfinite(probe).all() for probe in probes):
+        raise ValueError("the training mean does not get a finite score")

@@ -367,6 +367,8 @@ def plot_series(series, intervals, path, true_windows=None, timestamps=None):
     ValueError
         If ``series`` is not 1-D, ``timestamps`` has another length, or an
         interval is not a ``(start, end)`` pair inside the series.
+    TypeError
+        If ``timestamps`` are text.
     ImportError
         If matplotlib is not installed.
     """
@@ -378,6 +380,11 @@ def plot_series(series, intervals, path, true_windows=None, timestamps=None):
         x = np.asarray(timestamps)
         if len(x) != len(values):
             raise ValueError(f"series has {len(values)} values but timestamps has {len(x)}")
+        if x.dtype.kind in "US" or (x.dtype.kind == "O" and any(isinstance(t, str) for t in x)):
+            raise TypeError(
+                "timestamps must be numbers or datetimes, not text; convert them first "
+                "(pandas.to_datetime)"
+            )
     panels = intervals if isinstance(intervals, dict) else {"": intervals}
     if not panels:
         raise ValueError("intervals is an empty dict: give one list of intervals per panel")

@@ -48,9 +48,10 @@ class Interval(NamedTuple):
     Attributes
     ----------
     start : int
-        Index of the first anomalous timestamp.
+        Position (0-based) of the first anomalous timestamp; with a pandas
+        series, its label is ``series.index[start]``.
     end : int
-        Index of the last anomalous timestamp (inclusive).
+        Position of the last anomalous timestamp (inclusive).
     severity : float
         How far the interval's scores rise above the threshold, in units of
         the standard deviation of the scores (see :func:`find_intervals`).
@@ -101,11 +102,37 @@ def _as_numeric_array(values, name):
                     f"{name} must have a numeric dtype; column {column!r} has dtype {dtype}."
                 )
     if hasattr(values, "to_numpy"):
+        _check_time_order(values, name)
         values = _pandas_values(values)
     values = np.asarray(values)
     if values.dtype.kind not in "biuf":
         raise TypeError(f"{name} must have a numeric dtype, got dtype {values.dtype}.")
     return values.astype(np.float64, copy=False)
+
+
+def _check_time_order(values, name):
+    """Refuse a pandas time index out of order: windows are cut in row order.
+
+    A shuffled or duplicated DatetimeIndex (or TimedeltaIndex, PeriodIndex)
+    would give windows of unrelated timestamps and intervals at meaningless
+    positions. Other indexes carry no time and are ignored.
+    """
+    import pandas as pd
+
+    index = getattr(values, "index", None)
+    if not isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex, pd.PeriodIndex)):
+        return
+    if index.hasnans:
+        raise ValueError(f"{name}'s time index holds missing timestamps (NaT).")
+    steps = np.diff(index.asi8)
+    if (steps <= 0).any():
+        position = int(np.flatnonzero(steps <= 0)[0]) + 1
+        raise ValueError(
+            f"{name}'s time index is not strictly increasing (position {position}: "
+            f"{index[position]} after {index[position - 1]}); windows are cut in row "
+            "order, so sort it and drop duplicate timestamps first "
+            "(series.sort_index(), series[~series.index.duplicated()])."
+        )
 
 
 def _pandas_values(values):
@@ -199,7 +226,9 @@ def make_windows(
     ----------
     series : array-like of shape (n_timestamps,) or (n_timestamps, n_channels)
         Univariate or multivariate series. pandas Series and DataFrames are
-        accepted. Values must be numeric and finite.
+        accepted; windows are cut in row order, so a time index (datetime,
+        timedelta or period) must be strictly increasing. Values must be
+        numeric and finite.
     window : int
         Number of timestamps per window, ``1 <= window <= n_timestamps``.
     step : int, default=1
@@ -884,6 +913,18 @@ def _declared_channel_counts(detector):
     ]
 
 
+def _fitted_window_estimator(detector):
+    """The fitted window detector inside ``detector`` (itself, a Pipeline's last
+    step, a search's best estimator), or None if there is none."""
+    while detector is not None and not hasattr(detector, "window_length_"):
+        if hasattr(detector, "best_estimator_"):
+            detector = detector.best_estimator_
+        else:
+            steps = getattr(detector, "steps", None)
+            detector = steps[-1][1] if steps else None
+    return detector
+
+
 def detect_intervals(
     series,
     detector,
@@ -957,9 +998,10 @@ def detect_intervals(
     Returns
     -------
     intervals : list of Interval
-        Detected anomalous intervals, sorted by start.
+        Detected anomalous intervals, sorted by start, as positions in the
+        series (``series.index[interval.start]`` gives a pandas label).
     timestamp_scores : ndarray of shape (n_timestamps,)
-        Per-timestamp anomaly scores (higher = more anomalous).
+        Per-timestamp anomaly scores (higher = more anomalous), in row order.
 
     Examples
     --------
@@ -997,7 +1039,18 @@ def detect_intervals(
     n_timestamps = int(starts[-1]) + window
     n_windows = windows.shape[0]
     n_channels = 1 if windows.ndim == 2 else windows.shape[2]
-    for name, expected_channels in _declared_channel_counts(detector):
+    fitted = None if fit else _fitted_window_estimator(detector)
+    if fitted is not None:
+        fitted_shape = (fitted.window_length_, fitted.n_features_in_ // fitted.window_length_)
+        if fitted_shape != (window, n_channels):
+            # flattened, 16 one-channel steps pass for 8 two-channel ones
+            raise ValueError(
+                f"the detector was fitted on windows of {fitted_shape[0]} steps x "
+                f"{fitted_shape[1]} channel(s); this call gives {window} steps x "
+                f"{n_channels} channel(s)."
+            )
+    declared = [] if fitted is not None else _declared_channel_counts(detector)
+    for name, expected_channels in declared:
         # flattened, the windows would pass for univariate windows of another length
         if expected_channels != n_channels:
             raise ValueError(

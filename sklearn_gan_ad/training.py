@@ -590,10 +590,14 @@ class AdversarialNet(NeuralNet):
         """
         cached = getattr(self, "_scoring_modules", None)
         if cached is None:
-            cached = tuple(
-                copy.deepcopy(module).eval()
-                for module in (self.module_, self.generator_, self.critic_x_)
-            )
+            # copied under a caller's inference_mode, the parameters became
+            # inference tensors and the LSTM generator's head rounded otherwise
+            # (scores off by 1e-7 for the life of the copies)
+            with torch.inference_mode(False):
+                cached = tuple(
+                    copy.deepcopy(module).eval()
+                    for module in (self.module_, self.generator_, self.critic_x_)
+                )
             self._scoring_modules = cached
         return cached
 

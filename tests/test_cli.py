@@ -581,3 +581,53 @@ def test_detect_refuses_to_ignore_a_column_the_training_file_lacks(table, tmp_pa
     status, _, err = run(argv, capsys)
     assert status == 2
     assert "--ignore-columns names columns not in" in err
+
+
+def test_compare_series_reads_a_local_time_series_across_a_daylight_saving_change(
+    series_file, tmp_path, capsys
+):
+    frame = pd.read_csv(series_file)
+    # Paris moved its clocks on 2024-03-31: the file holds +01:00 and +02:00 offsets
+    local = pd.date_range("2024-03-30", periods=len(frame), freq="h", tz="Europe/Paris")
+    local_file = tmp_path / "local.csv"
+    frame.assign(timestamp=local).to_csv(local_file, index=False)
+    status, out, err = run(
+        [
+            "compare-series",
+            local_file,
+            *SERIES_COLUMNS,
+            *FAST_SERIES,
+            "--output",
+            tmp_path / "s.csv",
+        ],
+        capsys,
+    )
+    assert status == 0, err
+    written = pd.to_datetime(pd.read_csv(tmp_path / "s.csv")["timestamp"], utc=True)
+    assert (written == local.tz_convert("UTC")).all()
+
+
+def test_compare_series_draws_a_time_zone_aware_series_in_its_own_zone(
+    series_file, tmp_path, capsys, monkeypatch
+):
+    drawn = {}
+    monkeypatch.setattr(
+        "sklearn_gan_ad.plotting.plot_series",
+        lambda *args, timestamps=None, **kwargs: drawn.update(timestamps=timestamps),
+    )
+    frame = pd.read_csv(series_file)
+    zoned = pd.to_datetime(frame["timestamp"]).dt.tz_localize("Asia/Tokyo")
+    zoned_file = tmp_path / "tokyo.csv"
+    frame.assign(timestamp=zoned).to_csv(zoned_file, index=False)
+    argv = ["compare-series", zoned_file, *SERIES_COLUMNS, *FAST_SERIES]
+    status, _, _ = run([*argv, "--plot", tmp_path / "s.png"], capsys)
+    assert status == 0
+    assert pd.Series(drawn["timestamps"]).iloc[0] == zoned.iloc[0]
+
+
+def test_compare_series_on_a_file_without_rows_says_so(tmp_path, capsys):
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("timestamp,value\n")
+    status, _, err = run(["compare-series", header_only, *SERIES_COLUMNS], capsys)
+    assert status == 2
+    assert "header.csv has no rows" in err

@@ -3,6 +3,7 @@
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.ensemble import IsolationForest
 from sklearn.neighbors import LocalOutlierFactor
@@ -141,6 +142,12 @@ def test_plot_decision_boundary_rejects_a_resolution_below_two_points(blobs, res
         plot_decision_boundary(
             {"iforest": IsolationForest()}, blobs[0], tmp_path / "b.png", resolution=resolution
         )
+
+
+def test_plot_series_refuses_text_timestamps_saying_to_convert_them(tmp_path):
+    text = [str(day) for day in pd.date_range("2024-01-01", periods=10)]
+    with pytest.raises(TypeError, match="not text"):
+        plot_series(np.zeros(10), [(2, 3)], tmp_path / "series.png", timestamps=text)
 
 
 def test_plot_series_rejects_timestamps_of_another_length(tmp_path):

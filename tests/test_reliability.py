@@ -1,5 +1,6 @@
 """Bad input, hard data, training faults, reproducibility and safe persistence."""
 
+import io
 import json
 import pickle
 import subprocess
@@ -541,12 +542,13 @@ def test_loading_a_crafted_pickle_is_refused_without_running_it(tmp_path, capsys
     assert "this must never run" not in capsys.readouterr().out
 
 
-def _saved_with(tmp_path, edit):
-    """A saved model file whose metadata ``edit(metadata)`` changed in place."""
-    fitted_detector().save(tmp_path / "model.pt")
+def _saved_with(tmp_path, edit, detector=None, edit_arrays=lambda arrays: None):
+    """A saved model file whose metadata ``edit(metadata)`` (and arrays) changed in place."""
+    (detector or fitted_detector()).save(tmp_path / "model.pt")
     payload = torch.load(tmp_path / "model.pt", weights_only=True)
     metadata = json.loads(payload["metadata"])
     edit(metadata)
+    edit_arrays(payload["arrays"])
     payload["metadata"] = json.dumps(metadata)
     torch.save(payload, tmp_path / "edited.pt")
     return tmp_path / "edited.pt"
@@ -566,6 +568,82 @@ def _saved_with(tmp_path, edit):
 def test_loading_an_edited_model_file_raises_a_value_error_saying_so(tmp_path, edit):
     with pytest.raises(ValueError, match="not a consistent sklearn-gan-ad model file"):
         load(_saved_with(tmp_path, edit))
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m: m["fitted"].pop("offset_"),
+        lambda m: m["fitted"].update(offset_=None),
+        lambda m: m["fitted"].update(offset_="x"),
+        lambda m: m["scorer"].update(members=[]),
+        lambda m: m["scorer"].update(location_scale=[0.0]),
+        lambda m: m["fitted"].update(feature_names_in_=["a", "b"]),
+    ],
+    ids=["no-offset", "offset-none", "offset-text", "no-members", "short-statistics", "names"],
+)
+def test_loading_a_file_whose_fitted_values_were_edited_raises_a_value_error(tmp_path, edit):
+    with pytest.raises(ValueError, match="not a consistent sklearn-gan-ad model file"):
+        load(_saved_with(tmp_path, edit))
+
+
+@pytest.mark.parametrize(
+    "edit_arrays",
+    [
+        lambda a: a.pop("feature_error_scale_"),
+        lambda a: a.update(feature_error_scale_=torch.ones(1, 7)),
+        lambda a: a.pop("neighbour_reference_"),
+        lambda a: a.update(neighbour_reference_=a["neighbour_reference_"][..., :3]),
+    ],
+    ids=["no-error-scale", "error-scale-shape", "no-references", "reference-width"],
+)
+def test_loading_a_file_whose_fitted_arrays_were_edited_raises_a_value_error(tmp_path, edit_arrays):
+    detector = GANAnomalyDetector(**FAST, novelty=True).fit(X)
+    path = _saved_with(tmp_path, lambda m: None, detector=detector, edit_arrays=edit_arrays)
+    with pytest.raises(ValueError, match="not a consistent sklearn-gan-ad model file"):
+        load(path)
+
+
+def test_a_loaded_lstm_detector_first_scored_in_inference_mode_scores_as_the_original(
+    tmp_path,
+):
+    windows = RNG.normal(size=(40, 12))
+    detector = LSTMGANAnomalyDetector(hidden_size=8, epochs=2, random_state=0).fit(windows)
+    detector.save(tmp_path / "model.pt")
+    restored = load(tmp_path / "model.pt")
+    with torch.inference_mode():
+        first = restored.score_samples(windows)
+    np.testing.assert_array_equal(first, detector.score_samples(windows))
+    np.testing.assert_array_equal(restored.score_samples(windows), first)
+
+
+def test_save_and_load_work_with_open_binary_files():
+    detector = fitted_detector()
+    buffer = io.BytesIO()
+    detector.save(buffer)
+    buffer.seek(0)
+    np.testing.assert_array_equal(load(buffer).score_samples(X), detector.score_samples(X))
+
+
+def test_saving_into_a_missing_folder_raises_file_not_found_naming_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing"):
+        fitted_detector().save(tmp_path / "missing" / "model.pt")
+
+
+@pytest.mark.parametrize("function", ["save", "load"])
+def test_a_path_that_is_neither_a_path_nor_a_file_raises_a_type_error(function):
+    call = fitted_detector().save if function == "save" else load
+    with pytest.raises(TypeError, match=rf"{function}\(\) needs a file path"):
+        call(None)
+
+
+def test_changing_the_hidden_layer_list_after_fit_does_not_change_the_saved_model(tmp_path):
+    sizes = [16]
+    detector = GANAnomalyDetector(**{**FAST, "hidden_layer_sizes": sizes}).fit(X)
+    sizes.append(4)
+    detector.save(tmp_path / "model.pt")
+    restored = load(tmp_path / "model.pt")
+    np.testing.assert_array_equal(restored.score_samples(X), detector.score_samples(X))
 
 
 def test_saving_to_a_folder_raises_naming_it(tmp_path):

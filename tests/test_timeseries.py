@@ -805,6 +805,38 @@ def test_detect_intervals_fit_false_reuses_fitted_detector():
     assert_array_equal(reused_scores, fitted_scores)
 
 
+def test_detect_intervals_without_fitting_refuses_another_channel_layout_than_the_fit():
+    two_channels = np.column_stack([np.sin(np.arange(120) / 5), np.cos(np.arange(120) / 5)])
+    detector = LSTMGANAnomalyDetector(n_channels=2, hidden_size=4, epochs=1, random_state=0)
+    detect_intervals(two_channels, detector, window=8, step=4)
+    detector.set_params(n_channels=1)  # for the next fit, not this one
+    # 16 one-channel steps flatten to as many values as 8 two-channel ones
+    with pytest.raises(ValueError, match="fitted on windows of 8 steps x 2 channel"):
+        detect_intervals(two_channels[:, 0], detector, window=16, step=4, fit=False)
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        pd.date_range("2024-01-01", periods=60, freq="h")[::-1],
+        pd.date_range("2024-01-01", periods=30, freq="h").append(
+            pd.date_range("2024-01-01", periods=30, freq="h")
+        ),
+    ],
+    ids=["descending", "duplicated"],
+)
+def test_make_windows_refuses_a_time_index_that_is_not_strictly_increasing(index):
+    series = pd.Series(np.arange(60.0), index=index)
+    with pytest.raises(ValueError, match="time index is not strictly increasing"):
+        make_windows(series, window=5)
+
+
+def test_make_windows_ignores_an_index_that_holds_no_time():
+    series = pd.Series(np.arange(10.0), index=np.arange(10)[::-1])
+    windows, _ = make_windows(series, window=5)
+    assert_array_equal(windows[0], np.arange(5.0))
+
+
 class _RecordingDetector:
     """Scores each window by minus its row index; records what it was fit on."""
 
