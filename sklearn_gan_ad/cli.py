@@ -273,7 +273,10 @@ def _build_parser():
         "--timestamp-column",
         required=True,
         metavar="C",
-        help="timestamps (datetimes or numbers), increasing",
+        help=(
+            "timestamps (datetimes or numbers), increasing; times with a UTC offset "
+            "are shown in their zone, or in UTC if the offset changes"
+        ),
     )
     series.add_argument("--value-column", required=True, metavar="V", help="numeric values")
     labels = series.add_mutually_exclusive_group()
