@@ -21,7 +21,11 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.neighbors import NearestNeighbors
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._spectrum import signal_rank
@@ -34,7 +38,7 @@ from ._threads import (
 from .callbacks import TrainingDivergedError, check_callbacks
 from .networks.members import with_member_axis
 from .scoring import EnsembleScorer, ScoreCombiner, squared_norm_atypicality
-from .training import NETWORK_DTYPE, AdversarialNet
+from .training import NETWORK_DTYPE, AdversarialNet, without_autocast
 
 # Under contamination="auto" a sample is an outlier when its combined score is
 # beyond the training scores' AUTO_MIN_PERCENTILE, or, when that is lower,
@@ -449,7 +453,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         # training needs autograd even when the caller scores under no_grad or
         # inference_mode (a fit there raised torch's "does not require grad")
         with self._previous_fitted_state_on_failure(), torch.inference_mode(False):
-            with torch.enable_grad():
+            with torch.enable_grad(), without_autocast():
                 return self._fit(X)
 
     @contextlib.contextmanager
@@ -491,7 +495,8 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         n_threads = choose_n_threads(
             self.n_threads, self.n_estimators * self._work_per_step(model_shape, latent_dim)
         )
-        scoring_threads = self._scoring_threads(X.shape[1], model_shape, latent_dim)
+        scoring_work = self._scoring_work(X.shape[1], model_shape, latent_dim)
+        scoring_threads = choose_scoring_threads(self.n_threads, scoring_work)
         with torch_threads(n_threads):
             tensor = self._training_tensor(X, mean, scale).to(device)
             net = self._make_net(
@@ -540,6 +545,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             scorer_=scorer,
             offset_=offset,
             _params_at_fit=params_at_fit,
+            _scoring_work_per_call=scoring_work,
         )
         # left by an earlier fit that scored with them, they must not outlive it
         for name, value in (
@@ -557,13 +563,31 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
     def _validate_network_params(self):
         """Check what ``_parameter_constraints`` cannot express; called by fit."""
 
-    def _scoring_threads(self, n_features, model_shape, latent_dim):
-        """Torch threads for scoring: by the work of one (fixed-shape) scoring call."""
+    def _scoring_work(self, n_features, model_shape, latent_dim):
+        """Multiply-adds of one (fixed-shape) scoring call through every member.
+
+        Computed from the parameters the networks are built with; a fitted
+        detector keeps it (``_scoring_work_per_call``), as ``set_params`` after
+        the fit takes effect at the next fit and must not break scoring.
+        """
         rows_per_call = self._chunk_rows(np.empty((0, n_features)))
         work_per_row = self._work_per_step(model_shape, latent_dim) / self.batch_size
-        return choose_scoring_threads(
-            self.n_threads, self.n_estimators * rows_per_call * work_per_row
+        return self.n_estimators * rows_per_call * work_per_row
+
+    def _fitted_scoring_threads(self):
+        """Scoring threads of a fitted detector: the current ``n_threads`` (like
+        ``n_jobs`` in scikit-learn, it may change after the fit) for the fitted
+        networks' work."""
+        validate_parameter_constraints(
+            {"n_threads": self._parameter_constraints["n_threads"]},
+            {"n_threads": self.n_threads},
+            caller_name=type(self).__name__,
         )
+        work = getattr(self, "_scoring_work_per_call", None)
+        if work is None:  # pickled before the work was kept
+            model_shape = self._model_shape(self.n_features_in_)
+            work = self._scoring_work(self.n_features_in_, model_shape, self.latent_dim_)
+        return choose_scoring_threads(self.n_threads, work)
 
     def _train_members(self, net, tensor, X, mean, scale, n_threads):
         """Train every ensemble member; return their per-feature error scales.
@@ -867,7 +891,8 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
 
         net.scoring_modules()  # built once, before any worker thread needs them
         workers = n_threads if net.device == "cpu" else 1
-        for_each_in_threads(score_chunk, self._chunk_slices(X), workers)
+        with without_autocast():  # the caller's thread scores too with one worker
+            for_each_in_threads(score_chunk, self._chunk_slices(X), workers)
         return [
             {name: values[member] for name, values in outputs.items()}
             for member in range(n_members)
@@ -888,9 +913,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             X,
             self.input_mean_,
             self.input_scale_,
-            self._scoring_threads(
-                self.n_features_in_, self._model_shape(self.n_features_in_), self.latent_dim_
-            ),
+            self._fitted_scoring_threads(),
             names,
             self.feature_error_scale_,
             references=getattr(self, "neighbour_reference_", None),
@@ -960,7 +983,8 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
         -------
         labels : ndarray of shape (n_samples,) of int
         """
-        return np.where(self.decision_function(X) < 0, -1, 1)
+        # a NaN score (possible only under assume_finite=True) is not an inlier
+        return np.where(self.decision_function(X) >= 0, 1, -1)
 
     def reconstruction_error(self, X: ArrayLike) -> NDArray[np.float64]:
         """Mean squared error between each standardised sample and ``G(E(x))``.

@@ -4,6 +4,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from .base import BaseAdversarialDetector
 from .networks import LatentCritic, LSTMDecoder, LSTMEncoder, WindowCritic
@@ -376,6 +377,7 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
     @property
     def window_length_(self):
         """Time steps per window seen during fit (``n_features_in_ / n_channels_``)."""
+        check_is_fitted(self, "n_features_in_")
         return self.n_features_in_ // self._fitted_channels
 
     def _flatten_windows(self, X, reset):
@@ -397,7 +399,8 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
                 else f"the detector was fitted on {self._fitted_channels}"
             )
             raise ValueError(f"3-D windows have {X.shape[2]} channels but {expected}")
-        return np.reshape(X, (X.shape[0], -1))
+        # not -1: it cannot be inferred for zero windows, which validation then names
+        return np.reshape(X, (X.shape[0], X.shape[1] * X.shape[2]))
 
     def _to_model_shape(self, X):
         return X.reshape(X.shape[0], -1, self._fitted_channels)

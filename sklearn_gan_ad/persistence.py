@@ -303,6 +303,9 @@ def _rebuild(metadata, payload):
             state = member_state_from_single(module, [m[name] for m in payload["members"]])
         module.load_state_dict(state)
     detector.net_ = net
+    detector._scoring_work_per_call = detector._scoring_work(
+        detector.n_features_in_, model_shape, detector.latent_dim_
+    )
     return detector
 
 

@@ -83,6 +83,22 @@ def _default_dtype(dtype):
         torch.set_default_dtype(previous)
 
 
+@contextlib.contextmanager
+def without_autocast():
+    """The body runs without a caller's ``torch.autocast``, in the networks' float32.
+
+    Under the caller's bfloat16 autocast, fitting and scoring failed at
+    ``.numpy()``; under float16 the scores changed by 1e-3. Autocast is the
+    calling thread's state, so the scoring worker threads never saw it: the
+    scores would also have depended on the thread count.
+    """
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(torch.autocast("cpu", enabled=False))
+        if torch.cuda.is_available():
+            stack.enter_context(torch.autocast("cuda", enabled=False))
+        yield
+
+
 class MemberRows(torch.utils.data.Dataset):
     """The training rows of every ensemble member, selected by index without copying them.
 

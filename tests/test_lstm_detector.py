@@ -97,6 +97,18 @@ def test_a_saved_lstm_detector_keeps_its_fitted_channels_after_set_params(window
     assert restored.n_channels_ == 1
 
 
+def test_zero_three_dimensional_windows_get_the_minimum_sample_message():
+    with pytest.raises(ValueError, match="0 sample"):
+        LSTMGANAnomalyDetector(epochs=1).fit(np.empty((0, 20, 1)))
+
+
+def test_window_length_of_an_unfitted_detector_raises_not_fitted():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        _ = LSTMGANAnomalyDetector().window_length_
+
+
 def test_tags_declare_three_dimensional_windows():
     assert LSTMGANAnomalyDetector().__sklearn_tags__().input_tags.three_d_array
 

@@ -450,6 +450,41 @@ def test_fit_inside_a_no_grad_block_trains_as_outside_it(mode):
     np.testing.assert_array_equal(scores, expected)
 
 
+@pytest.mark.parametrize("kind", DETECTOR_FACTORIES)
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_fit_and_scores_under_a_callers_autocast_are_those_outside_it(kind, dtype):
+    expected = DETECTOR_FACTORIES[kind]().fit(X).score_samples(X)
+    with torch.autocast("cpu", dtype=dtype):
+        scores = DETECTOR_FACTORIES[kind]().fit(X).score_samples(X)
+    np.testing.assert_array_equal(scores, expected)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [dict(batch_size=0), dict(n_estimators=None), dict(hidden_layer_sizes="ab")],
+    ids=["batch-size", "n-estimators", "hidden-layers"],
+)
+def test_parameters_set_after_fit_do_not_reach_the_fitted_networks_scoring(params):
+    detector = fitted_detector()
+    expected = detector.score_samples(X)
+    detector.set_params(**params)  # invalid, and for the next fit only
+    np.testing.assert_array_equal(detector.score_samples(X), expected)
+
+
+def test_an_invalid_n_threads_set_after_fit_is_named_when_scoring():
+    detector = fitted_detector().set_params(n_threads="many")
+    with pytest.raises(ValueError, match="'n_threads' parameter"):
+        detector.score_samples(X)
+
+
+def test_a_nan_score_under_assume_finite_is_predicted_as_an_outlier():
+    import sklearn
+
+    detector = fitted_detector()
+    with sklearn.config_context(assume_finite=True):
+        assert detector.predict([[np.nan, 0.0, 0.0, 0.0]]).tolist() == [-1]
+
+
 # -- persistence -----------------------------------------------------------------------
 
 
