@@ -655,7 +655,10 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
                 block = components(X[start : start + _PRUNING_BLOCK_ROWS])
             for rows, combiner, member in zip(kept, combiners, block):
                 rows.append(start + np.flatnonzero(combiner.transform(member) <= threshold))
-        return [np.concatenate(rows) for rows in kept]
+        kept = [np.concatenate(rows) for rows in kept]
+        # a member that judges no row normal (non-finite scores mid-training)
+        # cannot be pruned: it keeps every row, and the divergence checks decide
+        return [rows if len(rows) else np.arange(len(X)) for rows in kept]
 
     def _feature_error_scale(self, net, X, mean, scale, n_threads):
         """Each member's typical squared error of each feature (model input element).
@@ -988,6 +991,12 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
 
     def reconstruction_error(self, X: ArrayLike) -> NDArray[np.float64]:
         """Mean squared error between each standardised sample and ``G(E(x))``.
+
+        The plain mean over features (the mean of a row of
+        :meth:`feature_scores`). The reconstruction term of the tabular
+        detector's score divides each feature's error by that feature's
+        typical error first (``feature_error_scale_``), so the two rank rows
+        alike but not identically.
 
         Parameters
         ----------

@@ -88,6 +88,15 @@ class ScoreCombiner:
             for name, weight in self.weights.items()
             if weight
         }
+        for name, (_, component_scale) in self.location_scale_.items():
+            if not np.isfinite(self.weights[name] / component_scale):
+                # near float64's largest number: every score would be inf - inf
+                raise ValueError(
+                    f"the weight of the {name!r} score ({self.weights[name]:g}) overflows "
+                    f"once divided by its spread on the training data "
+                    f"({component_scale:.3g}); weights count only relative to each "
+                    "other, so give smaller ones"
+                )
         self.total_location_scale_ = (0.0, 1.0)
         self.total_location_scale_ = robust_location_scale(self.transform(components))
         return self

@@ -63,7 +63,9 @@ class GANAnomalyDetector(BaseAdversarialDetector):
         Each member trains half of its epochs on every row, scores them, and
         trains the rest without the rows whose score is more than
         ``prune_threshold`` robust standard deviations above the training
-        median: in unlabelled data those are mostly the anomalies it should not
+        median (the score without its neighbour distance, which needs the
+        trained networks; the reconstruction error when the score is the
+        neighbour distance alone): in unlabelled data those are mostly the anomalies it should not
         learn to reproduce, while clean data loses few rows. On ADBench this
         raised the unsupervised mean ROC-AUC and average precision (see the
         docs' benchmark page). ``None`` trains on every row throughout.

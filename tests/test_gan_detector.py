@@ -378,3 +378,23 @@ def test_version_is_exposed():
 @pytest.mark.parametrize("novelty", [False, True])
 def test_tabular_detector_keeps_the_per_feature_code_size(novelty):
     assert GANAnomalyDetector(novelty=novelty)._resolved("latent_dim") == "per_feature"
+
+
+def test_a_member_that_judges_no_row_normal_when_pruning_keeps_every_row(monkeypatch):
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    detector = GANAnomalyDetector(hidden_layer_sizes=(8,), epochs=2, n_estimators=2)
+    resolved = GANAnomalyDetector._resolved
+    monkeypatch.setattr(
+        GANAnomalyDetector,
+        "_resolved",
+        lambda self, name: -np.inf if name == "prune_threshold" else resolved(self, name),
+    )
+    kept = []
+    rows_to_keep = GANAnomalyDetector._rows_to_keep
+    monkeypatch.setattr(
+        GANAnomalyDetector,
+        "_rows_to_keep",
+        lambda self, *args: kept.append(rows_to_keep(self, *args)) or kept[-1],
+    )
+    detector.fit(X)
+    assert [len(rows) for rows in kept[0]] == [60, 60]

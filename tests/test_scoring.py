@@ -26,3 +26,9 @@ def test_latent_typicality_of_each_member_is_relative_to_its_own_typical_norm():
 def test_a_combiner_whose_every_weight_is_zero_is_refused():
     with pytest.raises(ValueError, match="every score weight is 0"):
         ScoreCombiner({"reconstruction": 0}).fit({"reconstruction": np.arange(5.0)})
+
+
+def test_a_weight_that_overflows_against_its_components_spread_is_refused_naming_it():
+    components = {"reconstruction": np.arange(5.0) / 10, "latent": np.arange(5.0) / 10}
+    with pytest.raises(ValueError, match="weight of the 'latent' score"):
+        ScoreCombiner({"reconstruction": 1.0, "latent": 1e308}).fit(components)
