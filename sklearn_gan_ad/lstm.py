@@ -101,11 +101,12 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
     prune_threshold : float, None or "auto", default="auto"
         Leave the training windows scoring more than this many robust standard
         deviations above the median out of the second half of the epochs (see
-        :class:`GANAnomalyDetector`). Off by default for windows: on NAB,
-        ``prune_threshold=2.0`` raised the AWS subset's interval F1 (0.644 to
-        0.700) but lowered KnownCause, Traffic and Tweets (mean F1 over the six
-        subsets 0.527 against 0.530). ``"auto"`` is ``None`` with or without
-        ``novelty``.
+        :class:`GANAnomalyDetector`). Off by default for windows: on NAB
+        (seed 0, with the networks and interval rule of commit ee8a044,
+        ``benchmarks/results/nab_prune/``), ``prune_threshold=2.0`` raised
+        the AWS subset's interval F1 (0.644 to 0.700) but lowered KnownCause,
+        Traffic and Tweets (mean F1 over the six subsets 0.527 against 0.530).
+        ``"auto"`` is ``None`` with or without ``novelty``.
     anomaly_score : {"reconstruction", "discriminator", "neighbours", "combined", "auto"}, \
             default="auto"
         Which anomaly evidence :meth:`score_samples` uses (see
@@ -115,8 +116,9 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
         Weight of the standardised discriminator score (the critic's feature
         residual, :meth:`discriminator_score`) in ``anomaly_score="combined"``.
         ``"auto"`` is 0, with or without ``novelty``. On contaminated windows
-        it did not help (30 NAB series, train = test: AUC −0.004 to +0.019 per
-        subset, lower interval F1 on AWS). On clean training parts it helped on
+        it did not help (30 NAB series, train = test, a comparison whose
+        result file was not kept: AUC −0.004 to +0.019 per subset, lower
+        interval F1 on AWS). On clean training parts it helped on
         NAB (37 series cut before their first anomaly, seed 0: mean AUC 0.716
         added to the reconstruction error, 0.703 without;
         ``benchmarks/nab_clean_scores.py``) but scored a missing heartbeat as
