@@ -35,7 +35,7 @@ from ._threads import (
     for_each_in_threads,
     torch_threads,
 )
-from .callbacks import TrainingDivergedError, check_callbacks
+from .callbacks import DIVERGENCE_ADVICE, TrainingDivergedError, check_callbacks
 from .networks.members import with_member_axis
 from .scoring import EnsembleScorer, ScoreCombiner, squared_norm_atypicality
 from .training import NETWORK_DTYPE, AdversarialNet, without_autocast
@@ -523,9 +523,7 @@ class BaseAdversarialDetector(OutlierMixin, BaseEstimator):
             # the divergence guard restores finite weights; this is the last
             # line before a detector whose every score and threshold is NaN
             raise TrainingDivergedError(
-                "training left non-finite scores on the training data; lower "
-                "learning_rate, use adversarial_loss='wasserstein', or check the input "
-                "for extreme values"
+                f"training left non-finite scores on the training data; {DIVERGENCE_ADVICE}"
             )
         if self.contamination == "auto":
             offset = max(

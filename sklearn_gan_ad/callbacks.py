@@ -129,14 +129,22 @@ def restore_state(net, state):
         getattr(net, name).load_state_dict(value)
 
 
+# what to change when training does not stay finite (every divergence error says it)
+DIVERGENCE_ADVICE = (
+    "lower learning_rate or reconstruction_weight, use "
+    "adversarial_loss='wasserstein', or check the input for extreme values"
+)
+
+
 class DivergenceGuard(Callback):
     """Recover from a diverging fit, or stop with advice.
 
     After every epoch the recorded losses are checked. While they are finite the
     state of all modules and optimizers is kept; when one is NaN or infinite the
     last good state is restored and every learning rate multiplied by
-    ``lr_factor``. After ``max_retries`` recoveries a
-    :class:`TrainingDivergedError` says what to change.
+    ``lr_factor``. A divergence after ``max_retries`` recoveries raises a
+    :class:`TrainingDivergedError` that says what to change. Every epoch
+    records ``diverged`` (True or False) in the history.
 
     Every detector runs one with the defaults; one passed in ``callbacks``
     replaces it.
@@ -171,6 +179,7 @@ class DivergenceGuard(Callback):
         self.retries_ = 0
         self.good_epochs_ = 0
         self.good_state_ = snapshot_state(net)
+        self._gave_up = False
 
     def _losses_finite(self, net):
         row = net.history[-1]
@@ -187,19 +196,22 @@ class DivergenceGuard(Callback):
         )
 
     def on_epoch_end(self, net, **kwargs):
+        # recorded on every epoch: skorch's PrintLog takes its columns from the
+        # first epoch and a key only some epochs have shifts the later rows
         if self._losses_finite(net) and self._weights_finite(net):
+            net.history.record("diverged", False)
             self.good_state_ = snapshot_state(net, into=self.good_state_)
             self.good_epochs_ += 1
             return
-        self.retries_ += 1
         net.history.record("diverged", True)
-        if self.retries_ > self.max_retries:
+        if self.retries_ >= self.max_retries:
+            self._gave_up = True  # on_train_end must not raise over this error
             raise TrainingDivergedError(
-                f"training diverged (non-finite loss) {self.retries_} times even after "
-                f"lowering the learning rate by {self.lr_factor} each time; lower "
-                "learning_rate, use adversarial_loss='wasserstein', or check the input "
-                "for extreme values"
+                f"training diverged (non-finite loss) {self.retries_ + 1} times, "
+                f"{self.retries_} recoveries lowering the learning rates by "
+                f"{self.lr_factor} each; {DIVERGENCE_ADVICE}"
             )
+        self.retries_ += 1
         # the snapshot holds the learning rates of its epoch: each recovery
         # lowers the rates in use, not the snapshot's, by lr_factor
         rates = {
@@ -218,13 +230,12 @@ class DivergenceGuard(Callback):
         # a copy of every module and optimizer: kept, it would travel with
         # the fitted detector (several times its weights in a pickle)
         self.good_state_ = None
-        if self.retries_ and not self.good_epochs_:
+        if self.retries_ and not self.good_epochs_ and not self._gave_up:
             raise TrainingDivergedError(
                 f"no epoch of training ended with finite losses and weights "
                 f"({self.retries_} recoveries, the learning rates lowered by "
-                f"{self.lr_factor} each time): the networks were left untrained; lower "
-                "learning_rate, use adversarial_loss='wasserstein', or check the input "
-                "for extreme values"
+                f"{self.lr_factor} each time): the networks were left untrained; "
+                f"{DIVERGENCE_ADVICE}"
             )
 
 

@@ -93,11 +93,11 @@ class LSTMGANAnomalyDetector(BaseAdversarialDetector):
     reconstruction_weight : float, default=10.0
         Weight of the reconstruction term against the adversarial terms.
     n_critic : int, default=1
-        Critic updates per encoder/generator update.
+        Critic updates per encoder/generator update (see
+        :class:`GANAnomalyDetector`).
     trim_fraction : float in [0, 0.5), default=0.0
-        Share of each batch, the worst reconstructed, left out of the
-        reconstruction loss, so that anomalies in the training data are not
-        learnt as normal.
+        Share of each batch of windows, the worst reconstructed, left out of
+        the reconstruction loss (see :class:`GANAnomalyDetector`).
     prune_threshold : float, None or "auto", default="auto"
         Leave the training windows scoring more than this many robust standard
         deviations above the median out of the second half of the epochs (see

@@ -54,11 +54,13 @@ class GANAnomalyDetector(BaseAdversarialDetector):
     reconstruction_weight : float, default=10.0
         Weight of the reconstruction term against the adversarial terms.
     n_critic : int, default=1
-        Critic updates per encoder/generator update.
+        Critic updates per encoder/generator update (each on the same batch
+        of rows, with fresh prior draws).
     trim_fraction : float in [0, 0.5), default=0.0
         Share of each batch, the worst reconstructed, left out of the
         reconstruction loss, so that anomalies in the training data are not
-        learnt as normal.
+        learnt as normal: ``int(trim_fraction * rows)`` rows of a batch, so a
+        batch of fewer than ``1 / trim_fraction`` rows is not trimmed.
     prune_threshold : float, None or "auto", default="auto"
         Each member trains half of its epochs on every row, scores them, and
         trains the rest without the rows whose score is more than

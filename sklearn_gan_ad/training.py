@@ -21,6 +21,7 @@ import copy
 import math
 import threading
 
+import skorch.callbacks
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PrintLog
@@ -289,22 +290,33 @@ class AdversarialNet(NeuralNet):
         return [cb[1] if isinstance(cb, tuple) else cb for cb in self.callbacks or []]
 
     def notify(self, method_name, **cb_kwargs):
-        try:
+        if method_name != "on_epoch_end":
             super().notify(method_name, **cb_kwargs)
-        except (StopTraining, KeyboardInterrupt) as stop:
-            # skorch's callbacks (its EarlyStopping) stop training by raising
-            # KeyboardInterrupt at the end of an epoch; partial_fit lets a
-            # user's interrupt propagate, so a callback's must become a stop
-            if method_name != "on_epoch_end":
-                raise
-            # PrintLog runs after every other callback: the epoch that ended
-            # training is printed, then why it ended
-            for _, callback in self.callbacks_:
-                if isinstance(callback, PrintLog):
-                    callback.on_epoch_end(self, **cb_kwargs)
-            if self.verbose and isinstance(stop, StopTraining) and stop.args:
-                print(stop.args[0])
-            raise StopTraining(*stop.args) from None
+            return
+        # skorch's notify, one callback at a time, to know who stopped training
+        self.on_epoch_end(self, **cb_kwargs)
+        for _, callback in self.callbacks_:
+            try:
+                callback.on_epoch_end(self, **cb_kwargs)
+            except StopTraining as stop:
+                self._stop_after_epoch(cb_kwargs, stop.args)
+            except KeyboardInterrupt:
+                # skorch's EarlyStopping stops by raising KeyboardInterrupt;
+                # any other (the user's Ctrl-C) propagates, and partial_fit
+                # then keeps the previous fit
+                if not isinstance(callback, skorch.callbacks.EarlyStopping):
+                    raise
+                self._stop_after_epoch(cb_kwargs, ())
+
+    def _stop_after_epoch(self, cb_kwargs, reason):
+        # PrintLog runs after every other callback: the epoch that ended
+        # training is printed, then why it ended
+        for _, callback in self.callbacks_:
+            if isinstance(callback, PrintLog):
+                callback.on_epoch_end(self, **cb_kwargs)
+        if self.verbose and reason:
+            print(reason[0])
+        raise StopTraining(*reason) from None
 
     def initialize_module(self):
         with self._seeded_global_generator() as seed, _default_dtype(NETWORK_DTYPE):

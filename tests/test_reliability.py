@@ -283,6 +283,48 @@ def test_keyboard_interrupt_leaves_the_previous_fit_intact(monkeypatch):
     np.testing.assert_array_equal(detector.score_samples(X), before)
 
 
+class _InterruptsAtTheSecondEpochsEnd(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 2:
+            raise KeyboardInterrupt  # as Ctrl-C while a callback runs
+
+
+def test_a_keyboard_interrupt_at_an_epochs_end_propagates_and_keeps_the_previous_fit():
+    detector = fitted_detector()
+    before = detector.score_samples(X)
+    detector.set_params(callbacks=[_InterruptsAtTheSecondEpochsEnd()])
+    with pytest.raises(KeyboardInterrupt):
+        detector.fit(X * 2)
+    np.testing.assert_array_equal(detector.score_samples(X), before)
+
+
+def test_the_divergence_error_counts_the_recoveries_made_and_is_not_masked(always_nan_loss):
+    from sklearn_gan_ad.callbacks import DivergenceGuard
+
+    guard = DivergenceGuard(max_retries=0)
+    with pytest.raises(TrainingDivergedError, match="1 times, 0 recoveries") as raised:
+        GANAnomalyDetector(**{**FAST, "epochs": 3}, callbacks=[guard]).fit(X)
+    assert raised.value.__context__ is None
+
+
+def test_every_epoch_records_whether_it_diverged(monkeypatch):
+    from sklearn_gan_ad import training
+
+    losses = iter([float("nan")] + [1.0] * 10)
+    reconstruction_loss = training.AdversarialNet.reconstruction_loss
+
+    def nan_in_the_first_epoch(self, *args, **kwargs):
+        loss = reconstruction_loss(self, *args, **kwargs)
+        return loss * next(losses) if self.history[-1, "epoch"] == 1 else loss
+
+    monkeypatch.setattr(training.AdversarialNet, "reconstruction_loss", nan_in_the_first_epoch)
+    detector = GANAnomalyDetector(
+        **{**FAST, "epochs": 3, "batch_size": 100, "prune_threshold": None}
+    ).fit(X)
+    # skorch's PrintLog takes its columns from the first epoch's keys
+    assert detector.net_.history[:, "diverged"] == [True, False, False]
+
+
 def test_keyboard_interrupt_on_a_first_fit_leaves_it_unfitted(monkeypatch):
     from sklearn.exceptions import NotFittedError
 
