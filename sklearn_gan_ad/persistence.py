@@ -283,12 +283,6 @@ def _rebuild(metadata, payload):
     detector.scorer_ = scorer
 
     model_shape = detector._model_shape(detector.n_features_in_)
-    for name in ("input_mean_", "input_scale_"):
-        if getattr(detector, name).shape != model_shape[-1:]:
-            raise ValueError(
-                f"{name} has shape {getattr(detector, name).shape}, but the detector was "
-                f"fitted on samples of shape {model_shape}"
-            )
     # any seed: the weights drawn here are replaced by the saved ones, and a
     # seeded draw leaves the caller's global generator as it was
     net = detector._make_net(
@@ -313,7 +307,8 @@ def _check_parts_fit_together(detector):
     """Refuse a rebuilt detector whose fitted parts could not score together.
 
     The weights were checked against the networks by ``load_state_dict``; the
-    JSON parts (threshold, score statistics, names) are checked here, and then
+    other parts (threshold, score statistics, array shapes, names) are checked
+    here, and then
     by scoring one row (the training mean), which uses every part a score needs.
     """
     offset = detector.offset_
@@ -324,16 +319,21 @@ def _check_parts_fit_together(detector):
             f"the score statistics are for {len(detector.scorer_.combiners_)} members, "
             f"the networks for {detector.n_estimators}"
         )
-    error_scale_shape = (detector.n_estimators, detector.n_features_in_)
-    if detector.feature_error_scale_.shape != error_scale_shape:
-        raise ValueError(
-            f"feature_error_scale_ has shape {detector.feature_error_scale_.shape}, "
-            f"not {error_scale_shape}"
-        )
+    model_shape = detector._model_shape(detector.n_features_in_)
+    array_shapes = {
+        "input_mean_": model_shape[-1:],
+        "input_scale_": model_shape[-1:],
+        "feature_error_scale_": (detector.n_estimators, detector.n_features_in_),
+    }
+    for name, shape in array_shapes.items():
+        if getattr(detector, name).shape != shape:
+            raise ValueError(
+                f"{name} has shape {getattr(detector, name).shape}, not {shape} (the "
+                f"detector was fitted on samples of shape {model_shape})"
+            )
     names = getattr(detector, "feature_names_in_", None)
     if names is not None and len(names) != detector.n_features_in_:
         raise ValueError(f"{len(names)} feature names for {detector.n_features_in_} features")
-    model_shape = detector._model_shape(detector.n_features_in_)
     row = np.broadcast_to(detector.input_mean_, model_shape).reshape(1, -1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "X does not have valid feature names"
