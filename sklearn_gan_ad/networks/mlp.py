@@ -76,8 +76,8 @@ class MLPCritic(nn.Module):
 
         Deeper layers are shaped by the real/fake game and merge rows the critic
         need not tell apart; on ADBench with clean training rows, 5-neighbour
-        distances here scored a higher ROC-AUC than in the last hidden layer or
-        in the latent codes (docs' benchmark page).
+        distances here scored a higher ROC-AUC than in the last hidden layer,
+        the codes or the reconstructions (``benchmarks/novelty_spaces.py``).
         """
         return self.body[:2](x)
 
