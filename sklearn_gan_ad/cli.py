@@ -901,6 +901,9 @@ def _run_compare_series(args, out, err):
             row.update(
                 {key: segment[key] for key in ("tp", "fp", "fn", "precision", "recall", "f1")}
             )
+            if not true_windows:
+                # with nothing to find, a recall of 0 would read as "missed everything"
+                row.update(recall=float("nan"), f1=float("nan"))
             # one class only (no or all anomalies): the ranking metrics are undefined
             if 0 < labels.sum() < len(labels):
                 row.update(timestamp_scores_metrics(scores, labels))
@@ -911,6 +914,12 @@ def _run_compare_series(args, out, err):
     table = pd.DataFrame(rows).set_index("detector")
     table.index.name = None
     print(table.to_string(float_format=lambda v: f"{v:.3f}"), file=out)
+    if true_windows is not None and not true_windows:
+        print(
+            "The labels mark no anomalous window: recall and F1 are undefined (NaN); "
+            "every interval found is a false positive.",
+            file=out,
+        )
     for name, intervals in found.items():
         print(f"\n{name}: {len(intervals)} intervals", file=out)
         for interval in intervals[:_MAX_INTERVALS_SHOWN]:

@@ -375,7 +375,14 @@ def windows_to_timestamps(
         )
     if values.shape[0] == 0 or values.size == 0:
         raise ValueError(f"window_values is empty (shape {values.shape}).")
-    _check_finite(values, "window_values", axis_name="window")
+    # these are a detector's scores or errors, not the raw series: imputing
+    # "before windowing" would not help, the detector produced them
+    _check_finite(
+        values,
+        "window_values",
+        axis_name="window",
+        advice="every window needs a finite score or error",
+    )
 
     starts_arr = np.asarray(starts)
     if starts_arr.ndim != 1:

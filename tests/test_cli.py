@@ -442,6 +442,25 @@ def test_compare_series_reads_labels_and_writes_times_in_the_series_time_zone(
     assert aware["timestamp"][0] == str(zoned["timestamp"][0])
 
 
+def test_compare_series_with_no_labelled_window_reports_recall_and_f1_as_undefined(
+    series_file, capsys
+):
+    pytest.importorskip("sklearn_gan_ad.lstm")
+    empty = series_file.parent / "empty.json"
+    empty.write_text(json.dumps({"series.csv": []}))
+    status, out, _ = run(
+        ["compare-series", series_file, *SERIES_COLUMNS, *FAST_SERIES, "--labels", empty],
+        capsys,
+    )
+    assert status == 0
+    header, *rows = out.split("\n")[1:4]
+    recall, f1 = header.split().index("recall"), header.split().index("f1")
+    for row in rows:
+        # the first field is the detector's name, so cells sit one to the right
+        assert row.split()[recall + 1] == "NaN" and row.split()[f1 + 1] == "NaN"
+    assert "recall and F1 are undefined" in out
+
+
 def test_compare_series_labels_json_without_entry_for_the_file_exits_2(series_file, capsys):
     other = series_file.parent / "other.json"
     other.write_text(json.dumps({"realKnownCause/elsewhere.csv": []}))

@@ -354,6 +354,14 @@ def test_windows_to_timestamps_rejects_nan_values():
         windows_to_timestamps([1.0, np.nan], [0, 1], 3, window=2)
 
 
+def test_windows_to_timestamps_nan_error_does_not_advise_imputing_the_series():
+    with pytest.raises(ValueError) as excinfo:
+        windows_to_timestamps([1.0, np.nan], [0, 1], 3, window=2)
+    message = str(excinfo.value)
+    assert "before windowing" not in message
+    assert "finite score or error" in message
+
+
 # ---------------------------------------------------------------------------
 # find_intervals
 # ---------------------------------------------------------------------------
