@@ -877,6 +877,8 @@ def _run_compare_series(args, out, err):
     labels = None
     if true_windows is not None:
         labels = intervals_to_labels(true_windows, len(values))
+    # with nothing to find, a recall of 0 would read as "missed everything"
+    nothing_labelled = true_windows is not None and not true_windows
     print(
         f"Series: {args.file} ({len(values)} timestamps, window {args.window}, "
         f"step {args.step}"
@@ -901,8 +903,7 @@ def _run_compare_series(args, out, err):
             row.update(
                 {key: segment[key] for key in ("tp", "fp", "fn", "precision", "recall", "f1")}
             )
-            if not true_windows:
-                # with nothing to find, a recall of 0 would read as "missed everything"
+            if nothing_labelled:
                 row.update(recall=float("nan"), f1=float("nan"))
             # one class only (no or all anomalies): the ranking metrics are undefined
             if 0 < labels.sum() < len(labels):
@@ -914,7 +915,7 @@ def _run_compare_series(args, out, err):
     table = pd.DataFrame(rows).set_index("detector")
     table.index.name = None
     print(table.to_string(float_format=lambda v: f"{v:.3f}"), file=out)
-    if true_windows is not None and not true_windows:
+    if nothing_labelled:
         print(
             "The labels mark no anomalous window: recall and F1 are undefined (NaN); "
             "every interval found is a false positive.",
