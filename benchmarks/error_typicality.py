@@ -49,7 +49,6 @@ Example
 """
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -75,8 +74,7 @@ from nab import (  # noqa: E402
     PUBLISHED_F1,
     SHORT,
     SUBSETS,
-    load_series,
-    true_index_intervals,
+    labelled_series,
 )
 from nab_clean import clean_cuts  # noqa: E402
 
@@ -137,11 +135,12 @@ def with_error_typicality(members, typical_log_errors=None):
     ``typical_log_errors`` are the training windows' medians; ``None`` takes
     them from ``members`` (the training windows' own components).
     """
+    for member in members:
+        member["log_error"] = np.log(member["reconstruction"])
     if typical_log_errors is None:
-        typical_log_errors = [np.median(np.log(m["reconstruction"])) for m in members]
+        typical_log_errors = [np.median(m["log_error"]) for m in members]
     for member, typical in zip(members, typical_log_errors):
-        log_error = np.log(member["reconstruction"])
-        member["log_error"] = log_error
+        log_error = member["log_error"]
         member["error_typicality"] = np.abs(log_error - typical)
         member["error_low_side"] = np.maximum(0.0, typical - log_error)
     return typical_log_errors
@@ -165,11 +164,7 @@ def fitted(X_train, seed):
     detector = LSTMGANAnomalyDetector(random_state=seed).fit(X_train)
     train_components = detector._components_for(X_train, FITTED)
     typical = with_error_typicality(train_components)
-    latent_weight = detector.scorer_.weights["latent_typicality"]
-    weights = {
-        label: {name: w for name, w in components.items() if w}
-        for label, components in score_weights(latent_weight).items()
-    }
+    weights = score_weights(detector.scorer_.weights["latent_typicality"])
     return detector, train_components, typical, weights
 
 
@@ -340,24 +335,25 @@ def main(argv=None):
     log(environment)
     rows = []
     if args.setting == "orion":
-        with open(args.data_dir / "labels" / "combined_windows.json", encoding="utf-8") as fh:
-            labels = json.load(fh)
-        series = []
-        for subset in args.subsets:
-            for key in sorted(k for k in labels if k.split("/")[0] == subset and labels[k]):
-                timestamps, values = load_series(args.data_dir, key)
-                series.append((subset, key, values, true_index_intervals(timestamps, labels[key])))
+        # loaded once: every seed scores the same series
+        series = list(labelled_series(args.data_dir, args.subsets))
     else:
         cuts, _ = clean_cuts(args.data_dir, args.subsets, 400, 0.15)
     for seed in args.seeds:
         if args.setting == "orion":
             for subset, key, values, true in series:
                 rows += orion_rows(subset, key, values, true, seed, args.window)
-                log(f"{key} seed {seed}: " + ", ".join(fmt(r["roc_auc"]) for r in rows[-6:]))
+                log(
+                    f"{key} seed {seed}: "
+                    + ", ".join(fmt(r["roc_auc"]) for r in rows[-len(SCORES) :])
+                )
         else:
             for subset, key, train, test, labels in cuts:
                 rows += clean_rows(subset, key, train, test, labels, seed, args.window)
-                log(f"{key} seed {seed}: " + ", ".join(fmt(r["roc_auc"]) for r in rows[-6:]))
+                log(
+                    f"{key} seed {seed}: "
+                    + ", ".join(fmt(r["roc_auc"]) for r in rows[-len(SCORES) :])
+                )
         write_csv(csv_path, rows, CSV_FIELDS)
         write_text(md_path, summarise(rows, environment))
     log(f"wrote {csv_path} and {md_path}")

@@ -146,7 +146,7 @@ def summarise(rows, environment):
         "",
     ]
     table = []
-    cases = sorted({(r["family"], r["kind"]) for r in rows}, key=lambda c: (c[0], c[1]))
+    cases = sorted({(r["family"], r["kind"]) for r in rows})
     for family, kind in cases:
         for epochs in EPOCHS:
             chosen = [

@@ -348,6 +348,23 @@ def load_series(data_dir, key):
     return timestamps, values
 
 
+def labelled_series(data_dir, subsets, max_per_subset=None):
+    """``(subset, key, values, true)`` of every series of ``subsets`` with a labelled window.
+
+    Series in name order within each subset, loaded one at a time; ``true``
+    holds the labelled windows as inclusive index intervals
+    (:func:`true_index_intervals`); ``max_per_subset`` keeps the first that
+    many series of each subset.
+    """
+    with open(data_dir / "labels" / "combined_windows.json", encoding="utf-8") as fh:
+        labels = json.load(fh)
+    for subset in subsets:
+        keys = sorted(k for k in labels if k.split("/")[0] == subset and labels[k])
+        for key in keys[:max_per_subset]:
+            timestamps, values = load_series(data_dir, key)
+            yield subset, key, values, true_index_intervals(timestamps, labels[key])
+
+
 def true_index_intervals(timestamps, windows):
     """Map [start, end] timestamp strings to inclusive index intervals."""
     intervals = []

@@ -48,7 +48,6 @@ Example
 
 import argparse
 import collections
-import json
 import sys
 from pathlib import Path
 
@@ -78,8 +77,7 @@ from nab import (  # noqa: E402
     DEFAULT_OUTPUT_DIR,
     SHORT,
     SUBSETS,
-    load_series,
-    true_index_intervals,
+    labelled_series,
 )
 from synthetic_series import window_scores  # noqa: E402
 
@@ -113,22 +111,17 @@ FIELDS = [
 
 def clean_cuts(data_dir, subsets, min_train, min_train_fraction):
     """``(subset, key, train, test, test_labels)`` for every series with a long enough clean part."""
-    with open(data_dir / "labels" / "combined_windows.json", encoding="utf-8") as fh:
-        labels = json.load(fh)
     cuts, skipped = [], []
-    for subset in subsets:
-        for key in sorted(k for k in labels if k.split("/")[0] == subset and labels[k]):
-            timestamps, values = load_series(data_dir, key)
-            true = true_index_intervals(timestamps, labels[key])
-            first = min(start for start, _ in true)
-            if first < max(min_train, min_train_fraction * len(values)):
-                skipped.append(key)
-                continue
-            test_labels = intervals_to_labels(true, len(values))[first:]
-            if test_labels.all():  # labelled to its end: no normal test timestamp to rank
-                skipped.append(key)
-                continue
-            cuts.append((subset, key, values[:first], values[first:], test_labels))
+    for subset, key, values, true in labelled_series(data_dir, subsets):
+        first = min(start for start, _ in true)
+        if first < max(min_train, min_train_fraction * len(values)):
+            skipped.append(key)
+            continue
+        test_labels = intervals_to_labels(true, len(values))[first:]
+        if test_labels.all():  # labelled to its end: no normal test timestamp to rank
+            skipped.append(key)
+            continue
+        cuts.append((subset, key, values[:first], values[first:], test_labels))
     return cuts, skipped
 
 

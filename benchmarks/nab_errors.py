@@ -54,7 +54,6 @@ Examples
 """
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
@@ -84,8 +83,7 @@ from nab import (  # noqa: E402
     SHORT,
     SUBSETS,
     critic_outputs,
-    load_series,
-    true_index_intervals,
+    labelled_series,
 )
 from scipy import stats  # noqa: E402
 
@@ -364,28 +362,22 @@ def main(argv=None):
         log(f"wrote {path}")
         return
 
-    with open(args.data_dir / "labels" / "combined_windows.json", encoding="utf-8") as fh:
-        labels = json.load(fh)
     csv_path = args.output_dir / f"nab_errors_{args.tag}.csv"
     md_path = args.output_dir / f"nab_errors_{args.tag}.md"
     log(environment)
     rows = []
-    for subset in args.subsets:
-        keys = sorted(k for k in labels if k.split("/")[0] == subset and labels[k])
-        if args.max_series_per_subset is not None:
-            keys = keys[: args.max_series_per_subset]
-        for key in keys:
-            timestamps, values = load_series(args.data_dir, key)
-            true = true_index_intervals(timestamps, labels[key])
-            for seed in args.seeds:
-                new = run_series(subset, key, values, true, seed, args.window)
-                rows += new
-                log(
-                    f"{key} seed {seed} fit {fmt(new[0]['fit_seconds'], 1)} s: "
-                    + ", ".join(f"{r['score']} auc {fmt(r['roc_auc'])}" for r in new)
-                )
-            write_csv(csv_path, rows, CSV_FIELDS)
-            write_text(md_path, summarise(rows, environment))
+    for subset, key, values, true in labelled_series(
+        args.data_dir, args.subsets, args.max_series_per_subset
+    ):
+        for seed in args.seeds:
+            new = run_series(subset, key, values, true, seed, args.window)
+            rows += new
+            log(
+                f"{key} seed {seed} fit {fmt(new[0]['fit_seconds'], 1)} s: "
+                + ", ".join(f"{r['score']} auc {fmt(r['roc_auc'])}" for r in new)
+            )
+        write_csv(csv_path, rows, CSV_FIELDS)
+        write_text(md_path, summarise(rows, environment))
     log(f"wrote {csv_path} and {md_path}")
 
 
