@@ -206,7 +206,7 @@ def with_shape_channel(windows, floor):
     return np.stack([windows, window_shapes(windows, floor)], axis=2).reshape(len(windows), -1)
 
 
-def overrides_line(lstm_params, shape_channel=False):
+def overrides_line(lstm_params, shape_channel=False, aggregate="mean"):
     """The line a results file states its LSTMGANAnomalyDetector overrides in."""
     if lstm_params:
         line = f"LSTMGANAnomalyDetector overrides (every LSTM-GAN variant): `{lstm_params}`."
@@ -217,6 +217,11 @@ def overrides_line(lstm_params, shape_channel=False):
             " `--shape-channel`: every window detector sees each window's values and its "
             "z-normalised copy (sd floored at a tenth of the training part's) as two channels."
         )
+    if aggregate != "mean":
+        line += (
+            f" `--aggregate {aggregate}`: each timestamp scored by the {aggregate} of the "
+            "scores of the windows covering it, not their mean."
+        )
     return line
 
 
@@ -224,6 +229,17 @@ def add_lstm_param_option(parser, help_text):
     """``--lstm-param KEY=VALUE`` (repeatable): LSTMGANAnomalyDetector overrides."""
     parser.add_argument(
         "--lstm-param", action="append", default=[], metavar="KEY=VALUE", help=help_text
+    )
+
+
+def add_aggregate_option(parser):
+    """``--aggregate``: how window scores become timestamp scores (``windows_to_timestamps``)."""
+    parser.add_argument(
+        "--aggregate",
+        choices=("mean", "median", "max"),
+        default="mean",
+        help="each timestamp's score from the scores of the windows covering it "
+        "(default: mean, as detect_intervals); use with --tag",
     )
 
 

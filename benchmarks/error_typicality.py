@@ -48,7 +48,6 @@ Example
         benchmarks/results/error_typicality_clean.csv
 """
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -59,24 +58,8 @@ torch.set_num_threads(1)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
-    environment_summary,
-    fmt,
-    log,
-    markdown_table,
-    read_csv,
-    write_csv,
-    write_text,
-)
-from nab import (  # noqa: E402
-    DEFAULT_DATA_DIR,
-    DEFAULT_OUTPUT_DIR,
-    PUBLISHED_F1,
-    SHORT,
-    SUBSETS,
-    labelled_series,
-)
-from nab_clean import clean_cuts  # noqa: E402
+from _common import fmt  # noqa: E402
+from _two_settings import parser_for, run, setting_sections  # noqa: E402
 
 from sklearn_gan_ad import LSTMGANAnomalyDetector  # noqa: E402
 from sklearn_gan_ad.scoring import EnsembleScorer  # noqa: E402
@@ -85,7 +68,6 @@ from sklearn_gan_ad.timeseries import (  # noqa: E402
     intervals_to_labels,
     make_windows,
     overlap_segment_scores,
-    sum_overlap_scores,
     timestamp_scores_metrics,
     windows_to_timestamps,
 )
@@ -126,7 +108,7 @@ CSV_FIELDS = [
     "average_precision",
 ]
 TEXT_FIELDS = ("setting", "subset", "series", "score")
-INT_FIELDS = ("seed",)  # tp / fp / fn too, where not empty (see read_rows)
+INT_FIELDS = ("seed",)  # tp / fp / fn too, where not empty (_two_settings.read_rows)
 
 
 def with_error_typicality(members, typical_log_errors=None):
@@ -219,20 +201,6 @@ def clean_rows(subset, key, train, test, labels, seed, window):
     return rows
 
 
-def read_rows(paths):
-    """Rows of result CSVs; the clean cuts have no intervals, so their tp / fp / fn stay NaN."""
-    rows = read_csv(paths, TEXT_FIELDS, INT_FIELDS)
-    for row in rows:
-        if row["setting"] == "orion":
-            row.update({field: int(row[field]) for field in ("tp", "fp", "fn")})
-    return rows
-
-
-def _seed_means(rows, field):
-    seeds = sorted({r["seed"] for r in rows})
-    return float(np.mean([np.mean([r[field] for r in rows if r["seed"] == s]) for s in seeds]))
-
-
 def summarise(rows, environment):
     lines = [
         "# The reconstruction error's typicality as a window score",
@@ -245,118 +213,26 @@ def summarise(rows, environment):
         "",
         environment,
     ]
-    for setting, title in (
-        ("orion", "Orion's setting (train = test; NAB, every labelled series)"),
-        ("clean", "Clean cuts (fitted before the first labelled anomaly)"),
-    ):
-        chosen = [r for r in rows if r["setting"] == setting]
-        if not chosen:
-            continue
-        seeds = sorted({r["seed"] for r in chosen})
-        subsets = [s for s in SUBSETS if any(r["subset"] == s for r in chosen)]
-        orion = [s for s in subsets if SHORT[s] in PUBLISHED_F1["TadGAN"]]
-        n_series = len({r["series"] for r in chosen})
-        seeds_text = " ".join(map(str, seeds))
-        lines += ["", f"## {title}: {n_series} series, seeds {seeds_text}", ""]
-        metrics = [("roc_auc", "ROC-AUC"), ("average_precision", "AP")]
-        if setting == "orion":
-            metrics.insert(0, ("f1", "interval F1"))
-        for field, name in metrics:
-            table = []
-            if field == "f1":
-                table.append(
-                    ["published TadGAN / AER"]
-                    + [
-                        f"{fmt(PUBLISHED_F1['TadGAN'][SHORT[s]])} / "
-                        f"{fmt(PUBLISHED_F1['AER'][SHORT[s]])}"
-                        if s in orion
-                        else "–"
-                        for s in subsets
-                    ]
-                    + ["", "", ""]
-                )
-            for score in SCORES:
-                of_score = [r for r in chosen if r["score"] == score]
-                values = {}
-                for subset in subsets:
-                    of_subset = [r for r in of_score if r["subset"] == subset]
-                    if field == "f1":
-                        values[subset] = float(
-                            np.mean(
-                                [
-                                    sum_overlap_scores([r for r in of_subset if r["seed"] == s])[
-                                        "f1"
-                                    ]
-                                    for s in seeds
-                                ]
-                            )
-                        )
-                    else:
-                        values[subset] = _seed_means(of_subset, field)
-                line = [score, *(fmt(values[s]) for s in subsets)]
-                line.append(fmt(float(np.mean([values[s] for s in orion]))))
-                if field == "f1":
-                    at_tadgan = sum(values[s] >= PUBLISHED_F1["TadGAN"][SHORT[s]] for s in orion)
-                    above_aer = sum(values[s] > PUBLISHED_F1["AER"][SHORT[s]] for s in orion)
-                    line += [f"{at_tadgan} / {len(orion)}", f"{above_aer} / {len(orion)}"]
-                else:
-                    line.append(fmt(_seed_means(of_score, field)))
-                table.append(line)
-            headers = ["score", *(SHORT[s] for s in subsets), f"mean of {len(orion)} Orion"]
-            headers += ["≥ TadGAN", "> AER"] if field == "f1" else ["all series"]
-            lines += [f"### {name}", "", markdown_table(headers, table), ""]
-    return "\n".join(lines)
+    variants = [([score], lambda r, score=score: r["score"] == score) for score in SCORES]
+    return "\n".join(lines + setting_sections(rows, ["score"], variants))
+
+
+def progress(key, seed, new_rows):
+    return f"{key} seed {seed}: " + ", ".join(fmt(r["roc_auc"]) for r in new_rows)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
-    parser.add_argument("--setting", choices=("orion", "clean"), default="orion")
-    parser.add_argument("--subsets", nargs="+", choices=SUBSETS, default=list(SUBSETS))
-    parser.add_argument("--window", type=int, default=100)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--tag", default="run", help="suffix of this run's result files")
-    parser.add_argument(
-        "--summarise", nargs="+", type=Path, metavar="CSV", help="merge these runs' CSVs"
+    args = parser_for(__doc__.split("\n")[0]).parse_args(argv)
+    run(
+        args,
+        "error_typicality",
+        {"orion": orion_rows, "clean": clean_rows},
+        CSV_FIELDS,
+        TEXT_FIELDS,
+        INT_FIELDS,
+        summarise,
+        progress,
     )
-    args = parser.parse_args(argv)
-    environment = environment_summary()
-
-    if args.summarise:
-        rows = read_rows(args.summarise)
-        path = args.output_dir / "error_typicality.md"
-        write_text(path, summarise(rows, environment))
-        log(f"wrote {path}")
-        return
-
-    csv_path = args.output_dir / f"error_typicality_{args.tag}.csv"
-    md_path = args.output_dir / f"error_typicality_{args.tag}.md"
-    log(environment)
-    rows = []
-    if args.setting == "orion":
-        # loaded once: every seed scores the same series
-        series = list(labelled_series(args.data_dir, args.subsets))
-    else:
-        cuts, _ = clean_cuts(args.data_dir, args.subsets, 400, 0.15)
-    for seed in args.seeds:
-        if args.setting == "orion":
-            for subset, key, values, true in series:
-                rows += orion_rows(subset, key, values, true, seed, args.window)
-                log(
-                    f"{key} seed {seed}: "
-                    + ", ".join(fmt(r["roc_auc"]) for r in rows[-len(SCORES) :])
-                )
-        else:
-            for subset, key, train, test, labels in cuts:
-                rows += clean_rows(subset, key, train, test, labels, seed, args.window)
-                log(
-                    f"{key} seed {seed}: "
-                    + ", ".join(fmt(r["roc_auc"]) for r in rows[-len(SCORES) :])
-                )
-        write_csv(csv_path, rows, CSV_FIELDS)
-        write_text(md_path, summarise(rows, environment))
-    log(f"wrote {csv_path} and {md_path}")
 
 
 if __name__ == "__main__":

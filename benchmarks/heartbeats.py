@@ -40,6 +40,7 @@ torch.set_num_threads(1)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
+    add_aggregate_option,
     add_lstm_param_option,
     environment_summary,
     lstm_params,
@@ -121,6 +122,7 @@ def main(argv=None):
         parser,
         "override a hyperparameter of every LSTM-GAN variant (repeatable); use with --tag",
     )
+    add_aggregate_option(parser)
     args = parser.parse_args(argv)
     args.lstm_params = lstm_params(parser, args)
 
@@ -147,7 +149,7 @@ def main(argv=None):
             "",
             environment_summary(),
             "",
-            overrides_line(args.lstm_params),
+            overrides_line(args.lstm_params, aggregate=args.aggregate),
             "",
             "## Per-timestamp ROC-AUC",
             "",

@@ -56,6 +56,7 @@ torch.set_num_threads(1)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
+    add_aggregate_option,
     add_lstm_param_option,
     add_shape_channel_option,
     environment_summary,
@@ -144,14 +145,16 @@ def f1_of(rows, rule):
 def scored_row(kind, seed, name, train, test, labels, args, shape_channel=False):
     """One detector fitted on ``train`` and scored on ``test``: the result row, logged.
 
-    ``args`` gives ``window``, ``step`` and ``lstm_params``. The row holds the
+    ``args`` gives ``window``, ``step``, ``aggregate`` and ``lstm_params``. The row holds the
     per-timestamp ROC-AUC and AP, every interval rule's tp / fp / fn and the
     fit seconds.
     """
     scores, starts, seconds = window_scores(
         name, seed, train, test, args.window, args.step, args.lstm_params, shape_channel
     )
-    per_timestamp = windows_to_timestamps(scores, starts, len(test), window=args.window)
+    per_timestamp = windows_to_timestamps(
+        scores, starts, len(test), args.aggregate, window=args.window
+    )
     row = {"kind": kind, "seed": seed, "detector": name, "fit_seconds": seconds}
     row.update(timestamp_scores_metrics(per_timestamp, labels))
     row.update(interval_counts(per_timestamp, labels, args.window))
@@ -265,6 +268,7 @@ def main(argv=None):
         "e.g. --lstm-param reconstruction_weight=100; use with --tag",
     )
     add_shape_channel_option(parser)
+    add_aggregate_option(parser)
     args = parser.parse_args(argv)
     args.lstm_params = lstm_params(parser, args)
 
@@ -290,7 +294,7 @@ def main(argv=None):
             "",
             environment_summary(),
             "",
-            overrides_line(args.lstm_params, args.shape_channel),
+            overrides_line(args.lstm_params, args.shape_channel, args.aggregate),
             "",
             markdown_table(
                 ["kind", *args.detectors], table + fits, align="l" + "r" * len(args.detectors)
