@@ -234,9 +234,11 @@ def add_lstm_param_option(parser, help_text):
 
 def add_aggregate_option(parser):
     """``--aggregate``: how window scores become timestamp scores (``windows_to_timestamps``)."""
+    from sklearn_gan_ad.timeseries import _AGGREGATES
+
     parser.add_argument(
         "--aggregate",
-        choices=("mean", "median", "max"),
+        choices=_AGGREGATES,
         default="mean",
         help="each timestamp's score from the scores of the windows covering it "
         "(default: mean, as detect_intervals); use with --tag",
