@@ -6,7 +6,7 @@ Orion's setting, as ``benchmarks/nab.py``: every labelled series of the six
 NAB subsets, fitted on the whole series and scored on it (train = test),
 windows of ``--window`` (100) with step ``max(1, len(series) // 1000)``,
 ``LSTMGANAnomalyDetector(random_state=seed)`` with its defaults. Each fit's
-evidence becomes per-timestamp scores in five ways:
+evidence becomes per-timestamp scores in seven ways:
 
 - ``window``: the detector's anomaly score of each window, averaged over the
   windows covering a timestamp (``detect_intervals``' default, what
@@ -27,7 +27,12 @@ evidence becomes per-timestamp scores in five ways:
   times the critic score — at each timestamp the window critic's raw output
   where the kernel density of the covering windows' outputs peaks, its
   absolute deviation from the mean of the middle half in standard deviations,
-  plus one, smoothed like the errors.
+  plus one, smoothed like the errors;
+- ``window+point``, ``window+dtw``: the window score and the ``point`` (or
+  ``dtw``) error, each standardised over the series, summed: the window
+  evidence at its own scale (a window's score spread over the
+  ``2 * window - 1`` timestamps it reaches) plus the reconstruction error at
+  the timestamp's own scale, which places an anomaly more tightly.
 
 Every score is thresholded by the package's default rule (``find_intervals``
 as ``detect_intervals`` calls it: one z-score threshold for the whole series,
@@ -101,7 +106,7 @@ from sklearn_gan_ad.timeseries import (  # noqa: E402
 )
 
 DEFAULT_OUTPUT_DIR = Path(__file__).resolve().parent / "results"
-SCORES = ("window", "point", "area", "dtw", "tadgan")
+SCORES = ("window", "point", "area", "dtw", "tadgan", "window+point", "window+dtw")
 SCORE_WINDOW = 10
 CSV_FIELDS = [
     "subset",
@@ -216,6 +221,17 @@ def tadgan_scores(point_errors, critic_scores):
     return np.nan_to_num(critic_scores * rec, nan=1.0)
 
 
+def standardised(values):
+    """Zero mean, unit standard deviation over the series (unchanged if constant)."""
+    spread = np.std(values)
+    return (values - np.mean(values)) / (spread if spread > 0 else 1.0)
+
+
+def two_scale_scores(window_scores, errors):
+    """The window score and a per-timestamp reconstruction error, each standardised, summed."""
+    return standardised(window_scores) + standardised(errors)
+
+
 def run_series(subset, key, values, true, seed, window):
     n = len(values)
     step = max(1, n // 1000)
@@ -232,6 +248,8 @@ def run_series(subset, key, values, true, seed, window):
     scores["tadgan"] = tadgan_scores(
         scores["point"], critic_timestamp_scores(critic, starts, window, n)
     )
+    for kind in ("point", "dtw"):
+        scores[f"window+{kind}"] = two_scale_scores(window_scores, scores[kind])
     labels = intervals_to_labels(true, n)
     rows = []
     for kind, timestamp_scores in scores.items():
@@ -311,7 +329,7 @@ def summarise(rows, environment):
         "",
         "Orion's protocol (train = test), window 100, step max(1, n // 1000), "
         "`LSTMGANAnomalyDetector` defaults, seeds " + " ".join(map(str, seeds)) + ". One fit per "
-        "series and seed, its evidence turned into per-timestamp scores five ways (module "
+        "series and seed, its evidence turned into per-timestamp scores seven ways (module "
         "docstring of `benchmarks/nab_errors.py`); every score thresholded by the package's "
         "default rule. F1 = overlapping-segment F1 of the tp / fp / fn summed over the subset's "
         "series; AUC / AP = mean over series of per-timestamp ROC-AUC / average precision; "
