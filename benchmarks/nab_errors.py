@@ -221,15 +221,10 @@ def tadgan_scores(point_errors, critic_scores):
     return np.nan_to_num(critic_scores * rec, nan=1.0)
 
 
-def standardised(values):
-    """Zero mean, unit standard deviation over the series (unchanged if constant)."""
-    spread = np.std(values)
-    return (values - np.mean(values)) / (spread if spread > 0 else 1.0)
-
-
 def two_scale_scores(window_scores, errors):
-    """The window score and a per-timestamp reconstruction error, each standardised, summed."""
-    return standardised(window_scores) + standardised(errors)
+    """The window score and a per-timestamp reconstruction error, each z-scored, summed."""
+    # a constant series has no z-score (NaN): it adds nothing, as in tadgan_scores
+    return np.nan_to_num(stats.zscore(window_scores)) + np.nan_to_num(stats.zscore(errors))
 
 
 def run_series(subset, key, values, true, seed, window):

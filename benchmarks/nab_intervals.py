@@ -104,6 +104,10 @@ def clipped_cutoff(scores, z, clip=3.0, max_iters=5):
     return float(kept.mean() + z * (spread if spread > 0 else 1.0))
 
 
+# whole-series thresholds from statistics that the anomalies themselves cannot raise
+ABSOLUTE_CUTOFFS = {"robust": robust_cutoff, "clipped": clipped_cutoff}
+
+
 def level_edges(scores):
     """The scores with each end's partly covered timestamps set to the nearest fully covered one.
 
@@ -129,11 +133,10 @@ def subset_f1(entries, scope, z, gap_windows, prune=None, edges="as is", padding
     for subset, scores, true in entries:
         if edges == "levelled":
             scores = level_edges(scores)
-        if scope in ("robust", "clipped"):
-            cutoff = robust_cutoff if scope == "robust" else clipped_cutoff
+        if scope in ABSOLUTE_CUTOFFS:
             found = find_intervals(
                 scores,
-                threshold=cutoff(scores, z),
+                threshold=ABSOLUTE_CUTOFFS[scope](scores, z),
                 min_gap=gap_windows * WINDOW,
                 padding=padding,
             )
@@ -237,8 +240,8 @@ def main(argv=None):
         grid.append([label, *row_cells(over_seeds(lstmgan, rule), with_sd=False)])
     grid_headers = ["rule", *SUBSETS.values(), "mean of 5 Orion", "≥ TadGAN", "> AER"]
 
-    # TadGAN's pruning on top of the default threshold scope and gap, and a
-    # robust whole-series threshold, which one large anomaly cannot raise
+    # TadGAN's pruning on top of the default threshold scope and gap, and
+    # whole-series thresholds that one large anomaly cannot raise
     pruned, robust, clipped = [], [], []
     for detector in ("lstmgan", "iforest"):
         for z, prune in itertools.product((1.5, 2.0), (None, 0.05, 0.1, 0.2)):
