@@ -225,6 +225,16 @@ def overrides_line(lstm_params, shape_channel=False, aggregate="mean"):
     return line
 
 
+def add_output_dir_option(parser, written):
+    """``--output-dir``: the folder for the result files ``written``, benchmarks/results by default."""
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=REPO_ROOT / "benchmarks" / "results",
+        help=f"folder for {written} (default: benchmarks/results)",
+    )
+
+
 def add_lstm_param_option(parser, help_text):
     """``--lstm-param KEY=VALUE`` (repeatable): LSTMGANAnomalyDetector overrides."""
     parser.add_argument(

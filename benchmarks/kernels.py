@@ -41,7 +41,7 @@ from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO_ROOT, environment_summary, median, write_text  # noqa: E402
+from _common import add_output_dir_option, environment_summary, median, write_text  # noqa: E402
 
 import sklearn_gan_ad.base as base_module  # noqa: E402
 from sklearn_gan_ad import GANAnomalyDetector, LSTMGANAnomalyDetector  # noqa: E402
@@ -256,12 +256,7 @@ def lstm_members(n_members=5, batch=128, steps=25, patch=4, hidden=32):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--output-dir",
-        type=Path,
-        default=REPO_ROOT / "benchmarks" / "results",
-        help="folder for kernels.md (default: benchmarks/results)",
-    )
+    add_output_dir_option(parser, "kernels.md")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     product_rows, width_rows = products()
