@@ -906,8 +906,7 @@ def section_scoring(args, size, state):
 
 def scoring_threads(detector):
     """The scoring threads the fitted detector uses (resolved from ``n_threads``)."""
-    model_shape = detector._model_shape(detector.n_features_in_)
-    return detector._scoring_threads(detector.n_features_in_, model_shape, detector.latent_dim_)
+    return detector._fitted_scoring_threads()
 
 
 class _Float64Module(torch.nn.Module):

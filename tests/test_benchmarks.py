@@ -26,3 +26,24 @@ def test_a_benchmark_prints_its_usage_for_help_and_writes_nothing(script):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage:")
     assert _result_stamps() == before
+
+
+def test_the_performance_benchmark_runs_every_section_in_its_quick_mode(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "perf.py"), "--quick", "--output-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = (tmp_path / "perf_quick.md").read_text()
+    headings = [line for line in report.splitlines() if line.startswith("## ")]
+    assert [heading.split()[1] for heading in headings] == [
+        "1.",
+        "1b.",
+        "2.",
+        "3.",
+        "4.",
+        "5.",
+        "6.",
+    ]
