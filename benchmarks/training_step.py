@@ -24,7 +24,7 @@ one run on one torch thread, what bounds both:
 
 Writes ``benchmarks/results/training_step.md``.
 
-    python benchmarks/training_step.py                 # about 4 minutes
+    python benchmarks/training_step.py                 # about 3 minutes on 2 cores
     python benchmarks/training_step.py --skip-compile  # sections 1-3 only
 """
 
