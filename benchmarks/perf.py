@@ -622,6 +622,22 @@ def _pyod_models():
     return AutoEncoder, ALAD
 
 
+def pyod_autoencoder(epochs):
+    """PyOD's AutoEncoder at the width the detector is compared with (None without PyOD)."""
+    models = _pyod_models()
+    if models is None:
+        return None
+    return models[0](
+        hidden_neuron_list=[64, 64],
+        epoch_num=epochs,
+        batch_size=128,
+        lr=1e-3,
+        verbose=0,
+        random_state=0,
+        device="cpu",
+    )
+
+
 def section_throughput(args, size, state):
     models = _pyod_models()
     if models is None:
@@ -650,7 +666,7 @@ def section_throughput(args, size, state):
         if label != size["throughput"][0][0]:
             alad_steps = min(alad_steps, size["alad_max_steps"])
         if models is not None:
-            AutoEncoder, ALAD = models
+            ALAD = models[1]
 
             def with_threads(fit):
                 def run():
@@ -664,17 +680,7 @@ def section_throughput(args, size, state):
 
                 return run
 
-            functions["PyOD AutoEncoder"] = with_threads(
-                lambda: AutoEncoder(
-                    hidden_neuron_list=[64, 64],
-                    epoch_num=n_epochs,
-                    batch_size=128,
-                    lr=1e-3,
-                    verbose=0,
-                    random_state=0,
-                    device="cpu",
-                ).fit(X)
-            )
+            functions["PyOD AutoEncoder"] = with_threads(lambda: pyod_autoencoder(n_epochs).fit(X))
             functions["PyOD ALAD"] = with_threads(
                 lambda: ALAD(
                     enc_layers=[64, 64],

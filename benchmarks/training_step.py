@@ -41,7 +41,8 @@ from torch.utils.flop_counter import FlopCounterMode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import add_output_dir_option, environment_summary, log, median, write_text  # noqa: E402
-from kernels import interleaved, seconds_per_call  # noqa: E402
+from kernels import REPEATS, interleaved, seconds_per_call  # noqa: E402
+from perf import _pyod_models, pyod_autoencoder  # noqa: E402
 
 from sklearn_gan_ad import GANAnomalyDetector  # noqa: E402
 
@@ -61,26 +62,10 @@ def detector_step(n_members):
     """A fitted detector's training step on one fixed batch (its modules, optimizers, draws)."""
     detector = GANAnomalyDetector(n_estimators=n_members, epochs=1, random_state=0)
     net = detector.fit(training_rows()).net_
-    net.module_.train(), net.generator_.train(), net.critic_x_.train(), net.critic_z_.train()
+    for module in (net.module_, net.generator_, net.critic_x_, net.critic_z_):
+        module.train()
     batch = torch.randn(n_members, BATCH, N_FEATURES, generator=torch.Generator().manual_seed(0))
     return lambda: net.train_step(batch)
-
-
-def pyod_autoencoder(epochs):
-    """PyOD's AutoEncoder at the width perf.py compares, or None without PyOD."""
-    try:
-        from pyod.models.auto_encoder import AutoEncoder
-    except ImportError:
-        return None
-    return AutoEncoder(
-        hidden_neuron_list=[64, 64],
-        epoch_num=epochs,
-        batch_size=BATCH,
-        lr=1e-3,
-        verbose=0,
-        random_state=0,
-        device="cpu",
-    )
 
 
 def pyod_step():
@@ -108,17 +93,11 @@ def time_split(step, seconds):
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(PROFILED_STEPS):
             step()
-    parts = {"products": 0.0, "Adam": 0.0, "other operators": 0.0}
+    parts = {"products": 0.0, "Adam": 0.0, "other": 0.0}
     for event in prof.key_averages():
         if not event.key.startswith("aten::"):
             continue
-        part = (
-            "products"
-            if event.key in PRODUCTS
-            else "Adam"
-            if event.key in ADAM
-            else "other operators"
-        )
+        part = "products" if event.key in PRODUCTS else "Adam" if event.key in ADAM else "other"
         parts[part] += event.self_cpu_time_total / 1e6 / PROFILED_STEPS
     parts["between operators"] = max(seconds - sum(parts.values()), 0.0)
     return parts
@@ -165,7 +144,7 @@ def whole_fits(repeats):
         FIT_FIVE: timed_fit(lambda: GANAnomalyDetector(random_state=0)),
         FIT_ONE: timed_fit(lambda: GANAnomalyDetector(n_estimators=1, random_state=0)),
     }
-    if pyod_autoencoder(epochs) is not None:
+    if _pyod_models() is not None:
         functions["PyOD AutoEncoder"] = timed_fit(lambda: pyod_autoencoder(epochs))
     return epochs, interleaved(functions, repeats)
 
@@ -229,13 +208,6 @@ def main(argv=None):
     work, seconds, split, peak = step_sections()
     one, five = "GANAnomalyDetector, 1 member", "GANAnomalyDetector, 5 members"
     lines = [
-        "# Where a training step's time goes",
-        "",
-        environment_summary(),
-        "",
-        f"`python benchmarks/training_step.py`; one torch thread; {N_ROWS:,} x {N_FEATURES} "
-        f"rows, batches of {BATCH}; medians of 5 interleaved repeats of {STEP_CALLS} steps.",
-        "",
         "## 1-2. One training step",
         "",
         "| model | multiply-adds | step, µs | products, µs | Adam, µs | other operators, µs "
@@ -314,8 +286,17 @@ def main(argv=None):
                 f"| {n_members} | {eager:.2f} | {compiled:.2f} | {compiled / eager:.2f} | "
                 f"{first[n_members]:.1f} |"
             )
-    lines[4] += f" {(time.perf_counter() - started) / 60:.1f} min."
-    text = "\n".join([*lines, ""])
+    header = [
+        "# Where a training step's time goes",
+        "",
+        environment_summary(),
+        "",
+        f"`python benchmarks/training_step.py`; one torch thread; {N_ROWS:,} x {N_FEATURES} "
+        f"rows, batches of {BATCH}; medians of {REPEATS} interleaved repeats of {STEP_CALLS} "
+        f"steps. {(time.perf_counter() - started) / 60:.1f} min.",
+        "",
+    ]
+    text = "\n".join([*header, *lines, ""])
     write_text(args.output_dir / "training_step.md", text)
     print(text)
 
