@@ -47,3 +47,28 @@ def test_the_performance_benchmark_runs_every_section_in_its_quick_mode(tmp_path
         "5.",
         "6.",
     ]
+
+
+def test_the_version_comparison_times_the_working_tree_against_a_commit(tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "versions.py"),
+            "HEAD",
+            "--repeats",
+            "1",
+            "--rows",
+            "300",
+            "--param",
+            "epochs=2",
+            "--output-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = (tmp_path / "versions.md").read_text()
+    assert "| working tree |" in report
+    assert "| commit " in report
