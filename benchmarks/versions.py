@@ -174,7 +174,7 @@ def main(argv=None):
         environment_summary(),
         "",
         f"`{cls}({', '.join(f'{k}={v!r}' for k, v in {'random_state': 0, **params}.items())})` on "
-        f"{shape}; one fresh process per fit, the two versions alternated ({args.repeats} "
+        f"{shape}; both versions in one process, their fits alternated ({args.repeats} "
         f"repeats each), medians. Scores of the training rows "
         + (
             "bit-identical between the versions."
