@@ -236,6 +236,19 @@ def test_a_skorch_freezer_keeps_the_critic_it_names_unchanged():
         assert torch.equal(value, initial[key]), key
 
 
+def test_the_generator_step_computes_no_critic_gradients_and_keeps_what_was_frozen():
+    net = GANAnomalyDetector(epochs=1, **{**FAST, "n_estimators": 2}).fit(X).net_
+    critics = [*net.critic_x_.parameters(), *net.critic_z_.parameters()]
+    critics[0].requires_grad_(False)  # as a Freezer would leave it
+    flags = [param.requires_grad for param in critics]
+    for param in [*critics, *net.module_.parameters()]:
+        param.grad = None
+    net.generator_step(torch.randn(2, 16, 4))
+    assert all(param.grad is None for param in critics)
+    assert [param.requires_grad for param in critics] == flags
+    assert all(param.grad is not None for param in net.module_.parameters())
+
+
 @pytest.mark.parametrize(
     "callback, message",
     [
