@@ -543,8 +543,7 @@ class AdversarialNet(NeuralNet):
 
     def train_step(self, batch, **fit_params):
         x = batch.to(self.device) if hasattr(batch, "to") else batch
-        critic_losses = [self.critic_step(x) for _ in range(self.n_critic)]
-        critic_loss = critic_losses[0] if self.n_critic == 1 else sum(critic_losses) / self.n_critic
+        critic_loss = sum(self.critic_step(x) for _ in range(self.n_critic)) / self.n_critic
         adversarial, reconstruction = self.generator_step(x)
         return {
             "loss": reconstruction,
