@@ -6,7 +6,7 @@ drift by more than that, and so do fits in two fresh processes of the same
 code (an A/A run, one process per fit, 9 repeats: 1.031). This script
 extracts ``sklearn_gan_ad/`` of another commit (``git archive``) under
 another name and imports it beside the working tree's package in one process;
-fits alternate between the two (the order swapped every repeat), so both see
+fits alternate between the two (``perf.interleaved``), so both see
 the same machine and process state (the same code against itself, 9 pairs of
 ``prune_threshold=None`` fits: 1.010). Each version fits once briefly to warm
 up; every repeat times one fit and one ``score_samples`` of the training rows
@@ -46,6 +46,9 @@ from _common import (  # noqa: E402
     parse_params,
     write_text,
 )
+from perf import interleaved, normal_rows, synthetic_series  # noqa: E402
+
+from sklearn_gan_ad.timeseries import make_windows  # noqa: E402
 
 
 def extract_package(commit, into):
@@ -76,12 +79,11 @@ def extract_package(commit, into):
 
 
 def data(detector, rows, features):
-    rng = np.random.default_rng(0)
+    """The rows or windows perf.py's sections fit."""
     if detector == "gan":
-        return rng.normal(size=(rows, features))
-    t = np.arange(rows + 99)
-    series = np.sin(2 * np.pi * t / 50) + 0.1 * rng.normal(size=len(t))
-    return np.lib.stride_tricks.sliding_window_view(series, 100)[:rows].copy()
+        return normal_rows(rows, features)
+    windows, _ = make_windows(synthetic_series(rows + 99), window=100)
+    return windows
 
 
 def fit_and_score(package, detector, X, params):
@@ -138,12 +140,14 @@ def main(argv=None):
         for package in packages.values():  # first calls, allocator, imports inside fit
             fit_and_score(package, args.detector, X[:500], {"epochs": 1})
         results = {name: [] for name in packages}
-        for repeat in range(args.repeats):
-            order = list(packages) if repeat % 2 == 0 else list(packages)[::-1]
-            for name in order:
-                result = fit_and_score(packages[name], args.detector, X, params)
-                results[name].append(result)
-                log(f"[{repeat + 1}/{args.repeats}] {name}: fit {result[0]:.3f} s")
+        interleaved(
+            {
+                name: lambda package=package: fit_and_score(package, args.detector, X, params)
+                for name, package in packages.items()
+            },
+            args.repeats,
+            on_result=lambda name, result: results[name].append(result),
+        )
 
     base, tree = list(packages)
     fit = {name: median([r[0] for r in runs]) for name, runs in results.items()}
